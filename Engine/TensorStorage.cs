@@ -1,0 +1,28 @@
+namespace NeuralCore.Engine;
+
+/// <summary>
+/// The buffer a tensor and all of its views read and write. A tape that owns the buffer takes it
+/// back when the step ends (<see cref="Autodiff.Tape.Reset"/>); every view of it then fails loudly
+/// instead of reading recycled memory.
+/// </summary>
+internal sealed class TensorStorage
+{
+    private float[]? _array;
+
+    public TensorStorage(float[] array) => _array = array;
+
+    /// <summary>True once the owning tape has taken the buffer back.</summary>
+    public bool IsReleased => _array is null;
+
+    public float[] Array => _array ?? throw new InvalidOperationException(
+        "This tensor's memory was released when its tape was reset: results of a recorded step live until the next step " +
+        "begins (or Tape.Reset()). Read what you need (Item(), ToArray()) before then, or compute it inside Tape.NoGrad().");
+
+    /// <summary>Gives the buffer back (to the tape's pool) and makes the storage unusable.</summary>
+    public float[] Release()
+    {
+        float[] array = Array;
+        _array = null;
+        return array;
+    }
+}
