@@ -127,6 +127,7 @@ public sealed partial class Tensor
     /// <summary>One element, by index along each axis (negative indices count from the end).</summary>
     /// <exception cref="ArgumentException">Wrong number of indices, or an index out of range.</exception>
     /// <exception cref="InvalidOperationException">Setting an element of a tensor that requires grad while recording.</exception>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
     public float this[params ReadOnlySpan<int> index]
     {
         get => _storage.Array[ElementOffset(index)];
@@ -231,7 +232,7 @@ public sealed partial class Tensor
         _tape!.Backward(this, gradient, retainGraph);
     }
 
-    private float[] SeedValues(Tensor? gradient)
+    private static float[] SeedValues(Tensor? gradient)
     {
         if (gradient is not null)
         {

@@ -1,0 +1,140 @@
+namespace NeuralCore.Engine.Autodiff;
+
+/// <summary>
+/// Sends an op's output gradient back to its inputs. Rules are static lambdas written right below the op's
+/// forward code; they accumulate (+=) into the inputs' gradients through <see cref="TapeEntry.GradSink"/>
+/// or <see cref="TapeEntry.AccumulateGrad"/>.
+/// </summary>
+/// <param name="entry">The recorded op: its inputs, output and whatever the forward saved.</param>
+/// <param name="outputGrad">∂L/∂output: contiguous, the output's shape.</param>
+internal delegate void BackwardRule(TapeEntry entry, Tensor outputGrad);
+
+/// <summary>
+/// One recorded op: a label, the inputs, the output, what the forward saved for backward, and the rule.
+/// Entries are reused from step to step, so recording allocates nothing in steady state.
+/// </summary>
+internal sealed class TapeEntry
+{
+    private readonly Tape _tape;
+    private Tensor[] _inputs = new Tensor[3];
+    private int _inputCount;
+    private BackwardRule? _rule;
+    private Tensor? _output;
+
+    internal TapeEntry(Tape tape) => _tape = tape;
+
+    /// <summary>The op's label, e.g. <c>matmul</c>; see <see cref="Derivatives"/> for every label and its rule.</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>The op's result.</summary>
+    public Tensor Output => _output!;
+
+    /// <summary>The number of inputs.</summary>
+    public int InputCount => _inputCount;
+
+    /// <summary>Input <paramref name="index"/>, in the order the op took them.</summary>
+    public Tensor Input(int index) => _inputs[index];
+
+    /// <summary>A tensor the forward kept for backward (e.g. a mask, the argmax indices, saved statistics).</summary>
+    internal Tensor? Saved { get; set; }
+
+    /// <summary>A second saved tensor.</summary>
+    internal Tensor? Saved2 { get; set; }
+
+    /// <summary>A scalar argument of the op (an exponent, a slope, a bound).</summary>
+    internal float Scalar { get; set; }
+
+    /// <summary>A second scalar argument.</summary>
+    internal float Scalar2 { get; set; }
+
+    /// <summary>Integer arguments (axes, a permutation, slice bounds); owned by the op, not copied.</summary>
+    internal int[]? Ints { get; set; }
+
+    /// <summary>True once backward went through this entry without retaining the graph.</summary>
+    internal bool IsFreed => _rule is null;
+
+    internal void Set(string name, BackwardRule rule, Tensor output)
+    {
+        Name = name;
+        _rule = rule;
+        _output = output;
+        _inputCount = 0;
+    }
+
+    internal void AddInput(Tensor input)
+    {
+        if (_inputCount == _inputs.Length)
+        {
+            Array.Resize(ref _inputs, _inputs.Length * 2);
+        }
+        _inputs[_inputCount++] = input;
+    }
+
+    internal void RunBackward(Tensor outputGrad) => _rule!(this, outputGrad);
+
+    /// <summary>Drops the rule (so a second backward fails loudly) but keeps the label for messages.</summary>
+    internal void Free() => _rule = null;
+
+    /// <summary>Forgets everything so that the tensors it referenced can be collected.</summary>
+    internal void Clear()
+    {
+        Array.Clear(_inputs, 0, _inputCount);
+        _inputCount = 0;
+        _rule = null;
+        _output = null;
+        Saved = null;
+        Saved2 = null;
+        Ints = null;
+    }
+
+    /// <summary>The tape this entry belongs to, for scratch memory in a backward rule.</summary>
+    internal Tape Tape => _tape;
+
+    /// <summary>
+    /// The accumulator for input <paramref name="index"/>'s gradient (contiguous, the input's shape), or null
+    /// when that input does not need one. Rules add into it; they never overwrite it.
+    /// </summary>
+    internal Tensor? GradSink(int index) => _inputs[index].GradientSink();
+
+    /// <summary>True when input <paramref name="index"/> wants a gradient.</summary>
+    internal bool NeedsGrad(int index) => _inputs[index].RequiresGrad;
+
+    /// <summary>
+    /// Adds a gradient computed in the output's (broadcast) shape into input <paramref name="index"/>, summing
+    /// over the axes that broadcasting expanded. This is the one place where broadcasting is undone.
+    /// </summary>
+    /// <param name="index">Which input.</param>
+    /// <param name="grad">The gradient, contiguous, in shape <paramref name="gradShape"/>.</param>
+    /// <param name="gradShape">The shape <paramref name="grad"/> has: the input's shape broadcast to the op's.</param>
+    internal void AccumulateGrad(int index, ReadOnlySpan<float> grad, ReadOnlySpan<int> gradShape)
+    {
+        Tensor? sink = GradSink(index);
+        if (sink is null)
+        {
+            return;
+        }
+        Kernels.Reduction.SumToShape(grad, gradShape, sink.AsSpan(), sink.ShapeArray);
+    }
+
+    /// <summary>
+    /// The chain rule for an elementwise op: <c>∂input += local ⊙ ∂y</c>, where <paramref name="local"/> is
+    /// ∂y/∂input evaluated elementwise in the output's shape. Summed back to the input's shape if it was broadcast.
+    /// </summary>
+    internal void AccumulateProduct(int index, ReadOnlySpan<float> local, Tensor outputGrad)
+    {
+        Tensor? sink = GradSink(index);
+        if (sink is null)
+        {
+            return;
+        }
+        ReadOnlySpan<float> dy = outputGrad.AsSpan();
+        if (sink.Count == dy.Length)
+        {
+            Kernels.Elementwise.ZipAccumulate<Kernels.MultiplyOperator>(local, dy, sink.AsSpan());
+            return;
+        }
+        using Scratch product = Scratch.Rent(dy.Length);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(local, dy, product.Span);
+        Kernels.Reduction.SumToShape(product.Span, outputGrad.ShapeArray, sink.AsSpan(), sink.ShapeArray);
+    }
+}

@@ -1,0 +1,52 @@
+using NeuralCore.Engine.Autodiff;
+
+namespace NeuralCore.Engine;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// The values of this tensor broadcast to <paramref name="shape"/>, contiguous in row-major order: the buffer
+    /// itself when it already is, otherwise a gathered copy in a pooled scratch buffer. Dispose the result.
+    /// </summary>
+    internal Scratch ReadAs(int[] shape)
+    {
+        if (IsContiguous && Shapes.SameShape(_shape, shape))
+        {
+            return Scratch.Borrow(_storage.Array.AsSpan(_offset, Count));
+        }
+        Scratch scratch = Scratch.Rent(Shapes.Count(shape));
+        int[] strides = Shapes.BroadcastStrides(_shape, _strides, shape);
+        Kernels.Strided.Gather(_storage.Array, _offset, shape, strides, scratch.Span);
+        return scratch;
+    }
+
+    /// <summary>The values, contiguous (<see cref="ReadAs"/> at this tensor's own shape).</summary>
+    internal Scratch Read() => ReadAs(_shape);
+
+    /// <summary>Checks that a float argument is not NaN, naming the op.</summary>
+    internal static void CheckNotNaN(float value, string op, string name)
+    {
+        if (float.IsNaN(value))
+        {
+            throw new ArgumentException($"{op}: {name} is NaN; expected a number.");
+        }
+    }
+
+    /// <summary>
+    /// Returns this tensor's values laid out row-major in their own buffer (this tensor itself when it already is).
+    /// Differentiable: the copy's gradient flows back unchanged.
+    /// </summary>
+    public Tensor Contiguous()
+    {
+        if (IsContiguous)
+        {
+            return this;
+        }
+        Tape? tape = Tape.ForInputs(this);
+        Tensor result = NewResult(tape, _shape);
+        CopyTo(result.AsSpan());
+        // contiguous: ∂x += ∂y (gradients are always row-major in the logical shape, so nothing moves).
+        tape?.Record("contiguous", result, static (e, dy) => e.AccumulateGrad(0, dy.AsSpan(), dy.ShapeArray), this);
+        return result;
+    }
+}

@@ -1,0 +1,6 @@
+namespace NeuralCore.Tests.Autodiff;
+
+public static partial class GradientCases
+{
+    private static partial IEnumerable<GradientCase> Matmul() => [];
+}
