@@ -290,29 +290,39 @@ public sealed class Tape
             seed.CopyTo(rootGrad.AsSpan());
         }
 
-        for (int i = last; i >= 0; i--)
+        try
         {
-            TapeEntry entry = _entries[i];
-            Tensor? outputGrad = entry.Output.PeekGradient();
-            if (outputGrad is null)
+            for (int i = last; i >= 0; i--)
             {
-                continue; // not on a path from the root
+                TapeEntry entry = _entries[i];
+                Tensor? outputGrad = entry.Output.PeekGradient();
+                if (outputGrad is null)
+                {
+                    continue; // not on a path from the root
+                }
+                if (entry.IsFreed)
+                {
+                    throw new InvalidOperationException(
+                        $"Backward: reached '{entry.Name}' (output {entry.Output.ShapeText}), whose graph an earlier Backward() freed; " +
+                        "pass retainGraph: true to the first call to go through it twice.");
+                }
+                entry.RunBackward(outputGrad);
+                if (!entry.Output.RetainsGrad)
+                {
+                    ReleaseGradient(entry.Output.TakeGradient()!);
+                }
+                if (!retainGraph)
+                {
+                    entry.Free();
+                }
             }
-            if (entry.IsFreed)
-            {
-                throw new InvalidOperationException(
-                    $"Backward: reached '{entry.Name}' (output {entry.Output.ShapeText}), whose graph an earlier Backward() freed; " +
-                    "pass retainGraph: true to the first call to go through it twice.");
-            }
-            entry.RunBackward(outputGrad);
-            if (!entry.Output.RetainsGrad)
-            {
-                ReleaseGradient(entry.Output.TakeGradient()!);
-            }
-            if (!retainGraph)
-            {
-                entry.Free();
-            }
+        }
+        catch
+        {
+            // A rule that throws leaves gradients half-propagated; continuing this step would re-run stale
+            // entries on the next backward. Abandon the step instead, so the failure stays where it happened.
+            Reset();
+            throw;
         }
         if (!retainGraph)
         {
