@@ -1,7 +1,7 @@
 using NeuralCore.Engine;
 using NUnit.Framework;
 
-namespace NeuralCore.Tests.Engine;
+namespace NeuralCore.Tests.Core;
 
 [TestFixture]
 public sealed class RandomGeneratorTests
