@@ -61,29 +61,8 @@ internal static class AxisReduction
             target[0] = TensorPrimitives.Max(x);
             return;
         }
-        int rank = xShape.Length;
-        Span<int> strides = stackalloc int[rank];
-        SmallStrides(xShape, targetShape, strides);
         target.Fill(float.NegativeInfinity);
-
-        int rowLength = xShape[rank - 1];
-        bool innerKept = strides[rank - 1] != 0;
-        Span<int> index = stackalloc int[rank];
-        int at = 0;
-        for (int read = 0; read < x.Length; read += rowLength)
-        {
-            ReadOnlySpan<float> row = x.Slice(read, rowLength);
-            if (innerKept)
-            {
-                Span<float> destination = target.Slice(at, rowLength);
-                TensorPrimitives.Max(destination, row, destination);
-            }
-            else
-            {
-                target[at] = Math.Max(target[at], TensorPrimitives.Max(row));
-            }
-            at = Strided.NextRow(index, xShape, strides, at);
-        }
+        Reduction.MaxToShape(x, xShape, target, targetShape);
     }
 
     /// <summary>

@@ -20,10 +20,50 @@ internal static class Reduction
     {
         if (x.Length == target.Length)
         {
-            // Same element count with broadcast-compatible shapes means only size-1 axes differ: a plain add.
+            // Same element count with broadcast-compatible shapes means only size-1 axes differ (or the caller
+            // passes the same elements under another shape, as reshape's backward does): a plain add.
             TensorPrimitives.Add(target, x, target);
             return;
         }
+        ReduceToShape<SumRows>(x, xShape, target, targetShape, "SumToShape");
+    }
+
+    /// <summary>
+    /// <c>target = max(target, x)</c> over the axes where the target has size 1: with the target filled with −∞
+    /// first, the max over those axes. NaN propagates, as in PyTorch.
+    /// </summary>
+    public static void MaxToShape(ReadOnlySpan<float> x, ReadOnlySpan<int> xShape, Span<float> target, ReadOnlySpan<int> targetShape) =>
+        ReduceToShape<MaxRows>(x, xShape, target, targetShape, "MaxToShape");
+
+    /// <summary>How one innermost row of x is folded into the target: a whole row (inner axis kept) or one slot.</summary>
+    private interface IRowReducer
+    {
+        static abstract void IntoRow(Span<float> target, ReadOnlySpan<float> row);
+
+        static abstract float IntoSlot(float slot, ReadOnlySpan<float> row);
+    }
+
+    private readonly struct SumRows : IRowReducer
+    {
+        public static void IntoRow(Span<float> target, ReadOnlySpan<float> row) => TensorPrimitives.Add(target, row, target);
+
+        public static float IntoSlot(float slot, ReadOnlySpan<float> row) => slot + TensorPrimitives.Sum(row);
+    }
+
+    private readonly struct MaxRows : IRowReducer
+    {
+        public static void IntoRow(Span<float> target, ReadOnlySpan<float> row) => TensorPrimitives.Max(target, row, target);
+
+        public static float IntoSlot(float slot, ReadOnlySpan<float> row) => Math.Max(slot, TensorPrimitives.Max(row));
+    }
+
+    /// <summary>
+    /// The shared walk: x one innermost row at a time, the target read through strides that are 0 on the axes
+    /// being reduced (the target's shape is right-aligned against x's; missing leading axes count as size 1).
+    /// </summary>
+    private static void ReduceToShape<TReducer>(ReadOnlySpan<float> x, ReadOnlySpan<int> xShape, Span<float> target, ReadOnlySpan<int> targetShape, string kernel)
+        where TReducer : struct, IRowReducer
+    {
         int rank = xShape.Length;
         Span<int> strides = stackalloc int[rank];
         int shift = rank - targetShape.Length;
@@ -34,7 +74,7 @@ internal static class Reduction
             if (targetSize != 1 && targetSize != xShape[axis])
             {
                 throw new ArgumentException(
-                    $"SumToShape: cannot sum shape {Shapes.Format(xShape)} down to {Shapes.Format(targetShape)}; axis {axis} has size {xShape[axis]} vs {targetSize}.");
+                    $"{kernel}: cannot reduce shape {Shapes.Format(xShape)} to {Shapes.Format(targetShape)}; axis {axis} has size {xShape[axis]} vs {targetSize}.");
             }
             strides[axis] = targetSize == 1 ? 0 : stride;
             stride *= targetSize;
@@ -53,12 +93,11 @@ internal static class Reduction
             ReadOnlySpan<float> row = x.Slice(read, rowLength);
             if (innerKept)
             {
-                Span<float> destination = target.Slice(at, rowLength);
-                TensorPrimitives.Add(destination, row, destination);
+                TReducer.IntoRow(target.Slice(at, rowLength), row);
             }
             else
             {
-                target[at] += TensorPrimitives.Sum(row);
+                target[at] = TReducer.IntoSlot(target[at], row);
             }
             at = Strided.NextRow(index, xShape, strides, at);
         }
