@@ -68,6 +68,12 @@ public static class Derivatives
         new("stack", "∂xᵢ += ∂y[i] along the new axis"),
         new("gather", "∂x[index[j]] += ∂y[j] along the axis (scatter-add)"),
         new("index_select", "∂x[index[j]] += ∂y[j] along the axis (scatter-add)"),
+
+        // Convolution and pooling (Tensor.Convolution.cs, Tensor.Pooling.cs)
+        new("conv2d", "per image n, with cols = im2col(x[n]): ∂W += ∂y[n]·colsᵀ; ∂x[n] += col2im(Wᵀ·∂y[n]); ∂b += Σ ∂y over N, Ho, Wo"),
+        new("max_pool2d", "∂x[argmax] += ∂y   (the saved index of each window's maximum)"),
+        new("avg_pool2d", "∂x += ∂y/(kh·kw) on each window's in-bounds elements   (padding counts in the divisor)"),
+        new("global_avg_pool2d", "∂x[n, c, :, :] += ∂y[n, c]/(H·W)"),
     ];
 
     /// <summary>The rule for the op labelled <paramref name="op"/>, or null if it has none.</summary>

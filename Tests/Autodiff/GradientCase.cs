@@ -33,4 +33,20 @@ public sealed record GradientCase(string Name, Func<Tensor[], Tensor> Function, 
         }
         return t;
     }
+
+    /// <summary>
+    /// A seeded shuffle of evenly spaced values 0.1 apart: no ties, and no two values within 2h of each other, so a
+    /// finite difference for max or max-pooling never changes which element wins.
+    /// </summary>
+    public static Tensor Distinct(ulong seed, params int[] shape)
+    {
+        Tensor t = Tensor.Zeros(shape);
+        Span<float> values = t.AsSpan();
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = 0.1f * (i - values.Length / 2);
+        }
+        new RandomGenerator(seed).Shuffle(values);
+        return t;
+    }
 }

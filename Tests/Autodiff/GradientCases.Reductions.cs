@@ -1,4 +1,3 @@
-using NeuralCore.Engine;
 using static NeuralCore.Tests.Autodiff.GradientCase;
 
 namespace NeuralCore.Tests.Autodiff;
@@ -36,20 +35,4 @@ public static partial class GradientCases
         new("log_softmax axis -2 (2,3,17)", x => x[0].LogSoftmax(-2), () => [Normal(124, 2, 3, 17)]),
         new("chain var(softmax(a·b)) + mean", x => (x[0] * x[1]).Softmax(-1).Var(0) + x[0].Mean(), () => [Normal(125, 3, 4), Normal(126, 4)]),
     ];
-
-    /// <summary>
-    /// A seeded shuffle of evenly spaced values 0.1 apart: no ties, and no two values within 2h of each other, so a
-    /// finite difference for max never moves the argmax.
-    /// </summary>
-    private static Tensor Distinct(ulong seed, params int[] shape)
-    {
-        Tensor t = Tensor.Zeros(shape);
-        Span<float> values = t.AsSpan();
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = 0.1f * (i - values.Length / 2);
-        }
-        new RandomGenerator(seed).Shuffle(values);
-        return t;
-    }
 }

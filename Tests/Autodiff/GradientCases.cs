@@ -15,6 +15,7 @@ public static partial class GradientCases
         .. Views(),
         .. Matmul(),
         .. Losses(),
+        .. Convolution(),
     ];
 
     private static partial IEnumerable<GradientCase> ElementwiseMath();
@@ -26,4 +27,6 @@ public static partial class GradientCases
     private static partial IEnumerable<GradientCase> Matmul();
 
     private static partial IEnumerable<GradientCase> Losses();
+
+    private static partial IEnumerable<GradientCase> Convolution();
 }

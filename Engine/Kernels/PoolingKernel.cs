@@ -1,0 +1,206 @@
+using System.Numerics.Tensors;
+
+namespace NeuralCore.Engine.Kernels;
+
+/// <summary>
+/// Max and average pooling over a stack of planes, forward and backward. Each plane is pooled on its own, so
+/// the input is seen as (planes, H, W) with planes = N·C (<see cref="Window2d.Channels"/>).
+/// </summary>
+/// <remarks>
+/// A window never lies entirely in the padding when padding ≤ kernel/2 (the ops check this, as PyTorch does), so
+/// every max has a real element to pick. Padding counts as −∞ for max pooling (never chosen) and as 0 for
+/// average pooling, whose divisor is always kh·kw (PyTorch's <c>count_include_pad=True</c>).
+/// </remarks>
+internal static class PoolingKernel
+{
+    /// <summary>
+    /// <c>output[p, oy, ox] = max</c> over the window, and (unless <paramref name="argmax"/> is empty) the index
+    /// <c>iy·W + ix</c> within the plane of the element chosen. Ties go to the first element in row-major window
+    /// order; a NaN in the window wins (and propagates), as in PyTorch.
+    /// </summary>
+    /// <param name="input">(planes, H, W).</param>
+    /// <param name="output">(planes, Ho, Wo), every element written.</param>
+    /// <param name="argmax">(planes, Ho, Wo), or empty when no backward will need the indices.</param>
+    /// <param name="window">The geometry.</param>
+    public static void MaxForward(ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, in Window2d window)
+    {
+        int height = window.Height, width = window.Width;
+        int outHeight = window.OutputHeight, outWidth = window.OutputWidth;
+        int planeSize = height * width, outPlaneSize = outHeight * outWidth;
+        bool keepIndices = !argmax.IsEmpty;
+        for (int p = 0; p < window.Channels; p++)
+        {
+            ReadOnlySpan<float> plane = input.Slice(p * planeSize, planeSize); // (H, W)
+            int outBase = p * outPlaneSize;
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float best = float.NegativeInfinity;
+                    int bestIndex = -1;
+                    for (int ki = 0; ki < window.KernelHeight; ki++)
+                    {
+                        int iy = oy * window.StrideHeight - window.PaddingHeight + ki * window.DilationHeight;
+                        if ((uint)iy >= (uint)height)
+                        {
+                            continue;
+                        }
+                        for (int kj = 0; kj < window.KernelWidth; kj++)
+                        {
+                            int ix = ox * window.StrideWidth - window.PaddingWidth + kj * window.DilationWidth;
+                            if ((uint)ix >= (uint)width)
+                            {
+                                continue;
+                            }
+                            float value = plane[iy * width + ix];
+                            // Strictly greater keeps the first of equal values; bestIndex < 0 takes the first real
+                            // element even when it is −∞; once best is NaN no comparison replaces it.
+                            if (bestIndex < 0 || value > best || (float.IsNaN(value) && !float.IsNaN(best)))
+                            {
+                                best = value;
+                                bestIndex = iy * width + ix;
+                            }
+                        }
+                    }
+                    output[outBase + oy * outWidth + ox] = best;
+                    if (keepIndices)
+                    {
+                        argmax[outBase + oy * outWidth + ox] = bestIndex;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The max-pool backward: <c>inputGrad[p, argmax[p, oy, ox]] += outputGrad[p, oy, ox]</c>. Only the element
+    /// that won each window receives a gradient (an element that won several windows receives their sum).
+    /// </summary>
+    /// <param name="outputGrad">(planes, Ho, Wo).</param>
+    /// <param name="argmax">(planes, Ho, Wo), from <see cref="MaxForward"/>.</param>
+    /// <param name="inputGrad">(planes, H, W), added to.</param>
+    /// <param name="window">The geometry.</param>
+    public static void MaxBackward(ReadOnlySpan<float> outputGrad, ReadOnlySpan<int> argmax, Span<float> inputGrad, in Window2d window)
+    {
+        int planeSize = window.Height * window.Width, outPlaneSize = window.OutputHeight * window.OutputWidth;
+        for (int p = 0; p < window.Channels; p++)
+        {
+            Span<float> plane = inputGrad.Slice(p * planeSize, planeSize);
+            for (int o = p * outPlaneSize, last = o + outPlaneSize; o < last; o++)
+            {
+                if (argmax[o] >= 0)
+                {
+                    plane[argmax[o]] += outputGrad[o];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>output[p, oy, ox] = (Σ window) / (kh·kw)</c>, padding counted as zeros in the sum and in the divisor.
+    /// </summary>
+    /// <param name="input">(planes, H, W).</param>
+    /// <param name="output">(planes, Ho, Wo), every element written.</param>
+    /// <param name="window">The geometry.</param>
+    public static void AverageForward(ReadOnlySpan<float> input, Span<float> output, in Window2d window)
+    {
+        int height = window.Height, width = window.Width;
+        int outHeight = window.OutputHeight, outWidth = window.OutputWidth;
+        int planeSize = height * width, outPlaneSize = outHeight * outWidth;
+        float scale = 1f / (window.KernelHeight * window.KernelWidth);
+        for (int p = 0; p < window.Channels; p++)
+        {
+            ReadOnlySpan<float> plane = input.Slice(p * planeSize, planeSize); // (H, W)
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float sum = 0f;
+                    for (int ki = 0; ki < window.KernelHeight; ki++)
+                    {
+                        int iy = oy * window.StrideHeight - window.PaddingHeight + ki * window.DilationHeight;
+                        if ((uint)iy >= (uint)height)
+                        {
+                            continue;
+                        }
+                        for (int kj = 0; kj < window.KernelWidth; kj++)
+                        {
+                            int ix = ox * window.StrideWidth - window.PaddingWidth + kj * window.DilationWidth;
+                            if ((uint)ix < (uint)width)
+                            {
+                                sum += plane[iy * width + ix];
+                            }
+                        }
+                    }
+                    output[p * outPlaneSize + oy * outWidth + ox] = sum * scale;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The average-pool backward: every in-bounds element of a window receives <c>outputGrad / (kh·kw)</c> (added).
+    /// </summary>
+    /// <param name="outputGrad">(planes, Ho, Wo).</param>
+    /// <param name="inputGrad">(planes, H, W), added to.</param>
+    /// <param name="window">The geometry.</param>
+    public static void AverageBackward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad, in Window2d window)
+    {
+        int height = window.Height, width = window.Width;
+        int outHeight = window.OutputHeight, outWidth = window.OutputWidth;
+        int planeSize = height * width, outPlaneSize = outHeight * outWidth;
+        float scale = 1f / (window.KernelHeight * window.KernelWidth);
+        for (int p = 0; p < window.Channels; p++)
+        {
+            Span<float> plane = inputGrad.Slice(p * planeSize, planeSize); // (H, W)
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float share = outputGrad[p * outPlaneSize + oy * outWidth + ox] * scale;
+                    for (int ki = 0; ki < window.KernelHeight; ki++)
+                    {
+                        int iy = oy * window.StrideHeight - window.PaddingHeight + ki * window.DilationHeight;
+                        if ((uint)iy >= (uint)height)
+                        {
+                            continue;
+                        }
+                        for (int kj = 0; kj < window.KernelWidth; kj++)
+                        {
+                            int ix = ox * window.StrideWidth - window.PaddingWidth + kj * window.DilationWidth;
+                            if ((uint)ix < (uint)width)
+                            {
+                                plane[iy * width + ix] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><c>output[p] = mean of plane p</c>: global average pooling.</summary>
+    /// <param name="input">(planes, planeSize).</param>
+    /// <param name="output">(planes).</param>
+    /// <param name="planeSize">H·W, at least 1.</param>
+    public static void GlobalAverageForward(ReadOnlySpan<float> input, Span<float> output, int planeSize)
+    {
+        for (int p = 0; p < output.Length; p++)
+        {
+            output[p] = TensorPrimitives.Sum(input.Slice(p * planeSize, planeSize)) / planeSize;
+        }
+    }
+
+    /// <summary>The global-average backward: every element of plane p receives <c>outputGrad[p] / planeSize</c> (added).</summary>
+    /// <param name="outputGrad">(planes).</param>
+    /// <param name="inputGrad">(planes, planeSize), added to.</param>
+    /// <param name="planeSize">H·W, at least 1.</param>
+    public static void GlobalAverageBackward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad, int planeSize)
+    {
+        for (int p = 0; p < outputGrad.Length; p++)
+        {
+            Span<float> plane = inputGrad.Slice(p * planeSize, planeSize);
+            TensorPrimitives.Add(plane, outputGrad[p] / planeSize, plane);
+        }
+    }
+}
