@@ -74,6 +74,10 @@ public static class Derivatives
         new("max_pool2d", "∂x[argmax] += ∂y   (the saved index of each window's maximum)"),
         new("avg_pool2d", "∂x += ∂y/(kh·kw) on each window's in-bounds elements   (padding counts in the divisor)"),
         new("global_avg_pool2d", "∂x[n, c, :, :] += ∂y[n, c]/(H·W)"),
+
+        // Normalization layers' fused ops (Layers/Normalization.cs); x̂ = (x − μ)/σ, means and sums over the batch axes (N, *)
+        new("batch_norm", "∂x += (γ/σ)(∂y − mean(∂y) − x̂·mean(∂y·x̂)); ∂γ += Σ ∂y·x̂; ∂β += Σ ∂y"),
+        new("mean_only_batch_norm", "∂x += ∂y − mean(∂y); ∂b += Σ ∂y"),
     ];
 
     /// <summary>The rule for the op labelled <paramref name="op"/>, or null if it has none.</summary>

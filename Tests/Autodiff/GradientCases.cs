@@ -16,6 +16,7 @@ public static partial class GradientCases
         .. Matmul(),
         .. Losses(),
         .. Convolution(),
+        .. Normalization(),
     ];
 
     private static partial IEnumerable<GradientCase> ElementwiseMath();
@@ -29,4 +30,6 @@ public static partial class GradientCases
     private static partial IEnumerable<GradientCase> Losses();
 
     private static partial IEnumerable<GradientCase> Convolution();
+
+    private static partial IEnumerable<GradientCase> Normalization();
 }
