@@ -10,7 +10,7 @@ namespace NeuralCore.Layers;
 /// </summary>
 /// <remarks>
 /// Only the running statistics are used (the evaluation behaviour); in training a batch-norm layer depends on the
-/// batch, which no fixed layer can reproduce. A weight-normalized Linear folds too: its <see cref="Linear.Weight"/>
+/// batch, which no fixed layer can reproduce. A weight-normalized Linear folds too: its <see cref="WeightNormalizableLayer.Weight"/>
 /// is the effective weight g·v/‖v‖.
 /// </remarks>
 public static class Folding

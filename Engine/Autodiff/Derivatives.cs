@@ -78,6 +78,11 @@ public static class Derivatives
         // Normalization layers' fused ops (Layers/Normalization.cs); x̂ = (x − μ)/σ, means and sums over the batch axes (N, *)
         new("batch_norm", "∂x += (γ/σ)(∂y − mean(∂y) − x̂·mean(∂y·x̂)); ∂γ += Σ ∂y·x̂; ∂β += Σ ∂y"),
         new("mean_only_batch_norm", "∂x += ∂y − mean(∂y); ∂b += Σ ∂y"),
+
+        // Linear and weight normalization (Layers/Linear.cs, Layers/WeightNorm.cs; docs/weight-normalization.md)
+        new("linear", "∂x += ∂y·W; ∂W += ∂yᵀ·x; ∂b += Σₙ ∂y   (y = x·Wᵀ + b, leading axes of x flattened into rows n)"),
+        new("weight_norm_linear", "s = g/‖v‖, u = x·Vᵀ saved: ∂b += Σₙ δ; ∂g_j += Σₙ δ_nj·u_nj/‖v_j‖; δ' = δ·diag(s); ∂x += δ'·V; " +
+            "∂V += δ'ᵀx − diag(s_j·∂g_j/‖v_j‖)·V   (‖v‖ = √(Σv² + ε); dim = null: one g, ∂g summed over rows)"),
     ];
 
     /// <summary>The rule for the op labelled <paramref name="op"/>, or null if it has none.</summary>

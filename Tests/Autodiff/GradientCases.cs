@@ -17,6 +17,7 @@ public static partial class GradientCases
         .. Losses(),
         .. Convolution(),
         .. Normalization(),
+        .. WeightNorm(),
     ];
 
     private static partial IEnumerable<GradientCase> ElementwiseMath();
@@ -32,4 +33,6 @@ public static partial class GradientCases
     private static partial IEnumerable<GradientCase> Convolution();
 
     private static partial IEnumerable<GradientCase> Normalization();
+
+    private static partial IEnumerable<GradientCase> WeightNorm();
 }

@@ -1,0 +1,113 @@
+using NeuralCore.Engine.Kernels;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace NeuralCore.Layers;
+
+/// <summary>
+/// The span kernels behind <see cref="Linear"/> and the fused weight norm (no tape, no allocation): the one GEMM call,
+/// the scale-and-bias pass that stands where the GEMM epilogue will go, the row norms of <c>v</c>, and the per-column
+/// reductions of the fused backward. They see a weight as a matrix (out, rowLength): a Linear weight (out, in) as is,
+/// a Conv2d weight (out, in, kh, kw) as (out, in·kh·kw), so one norm per output unit or channel is one row.
+/// </summary>
+internal static class WeightNormKernels
+{
+    /// <summary>
+    /// <c>C(m×n) = op(A)(m×k)·op(B)(k×n) + beta·C</c>, row-major (BLAS sgemm with alpha = 1). Every product in
+    /// Linear and the fused weight norm goes through here, so switching to the packed GEMM is this one line.
+    /// </summary>
+    public static void Gemm(bool transA, bool transB, int m, int n, int k,
+        float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) =>
+        MatmulKernel.Multiply(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+
+    /// <summary>
+    /// <c>y[n, j] = u[n, j]·scale[j] + bias[j]</c> for every row n of a (rows, cols) matrix: the GEMM epilogue, done as a
+    /// separate pass until the packed GEMM applies it while the tile is in registers
+    /// (<c>GemmEpilogue { ColumnScale = scale, ColumnBias = bias }</c>). An empty <paramref name="scale"/> means 1, an
+    /// empty <paramref name="bias"/> means 0. <paramref name="u"/> and <paramref name="y"/> may be the same memory.
+    /// </summary>
+    public static void ScaleBiasEpilogue(ReadOnlySpan<float> u, Span<float> y, int rows, int cols,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias)
+    {
+        for (int n = 0; n < rows; n++)
+        {
+            ReadOnlySpan<float> uRow = u.Slice(n * cols, cols);
+            Span<float> yRow = y.Slice(n * cols, cols);
+            if (!scale.IsEmpty && !bias.IsEmpty)
+            {
+                TensorPrimitives.MultiplyAdd(uRow, scale, bias, yRow); // DESIGN "Fused forward": y = u·diag(s) + b
+            }
+            else if (!scale.IsEmpty)
+            {
+                TensorPrimitives.Multiply(uRow, scale, yRow);
+            }
+            else if (!bias.IsEmpty)
+            {
+                TensorPrimitives.Add(uRow, bias, yRow);
+            }
+            else if (!uRow.Overlaps(yRow))
+            {
+                uRow.CopyTo(yRow);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The norms <c>‖v_i‖ = √(Σ v_i² + ε)</c> of a weight seen as (rows, rowLength), one per group of
+    /// <c>rows / groups</c> consecutive rows (groups = rows: one norm per output unit, dim = 0; groups = 1: one norm
+    /// over the whole tensor, dim = null), written out per row so that row i reads its group's norm at
+    /// <c>rowNorms[i]</c>. ε = <see cref="WeightNorm.Epsilon"/> keeps a zero row finite.
+    /// </summary>
+    public static void RowNorms(ReadOnlySpan<float> v, int rows, int rowLength, int groups, Span<float> rowNorms)
+    {
+        int rowsPerGroup = groups == 0 ? 0 : rows / groups;
+        for (int group = 0; group < groups; group++)
+        {
+            // Sum the rows of a group in double: for dim = null that is the whole tensor (a million squares).
+            double sumOfSquares = 0;
+            for (int i = group * rowsPerGroup; i < (group + 1) * rowsPerGroup; i++)
+            {
+                sumOfSquares += TensorPrimitives.SumOfSquares(v.Slice(i * rowLength, rowLength));
+            }
+            float norm = (float)Math.Sqrt(sumOfSquares + WeightNorm.Epsilon);
+            rowNorms.Slice(group * rowsPerGroup, rowsPerGroup).Fill(norm);
+        }
+    }
+
+    /// <summary>
+    /// One pass over the rows of δ = ∂L/∂y (rows, cols) for the fused backward:
+    /// <c>biasGrad[j] += Σₙ δ_nj</c> (if not empty), <c>dot[j] += Σₙ δ_nj·u_nj</c> (if not empty), and
+    /// <c>scaled[n, j] = δ_nj·scale[j]</c> (δ' = δ·diag(s); if not empty).
+    /// </summary>
+    public static void BackwardColumnPass(ReadOnlySpan<float> delta, ReadOnlySpan<float> u, ReadOnlySpan<float> scale,
+        int rows, int cols, Span<float> biasGrad, Span<float> dot, Span<float> scaled)
+    {
+        for (int n = 0; n < rows; n++)
+        {
+            ReadOnlySpan<float> dRow = delta.Slice(n * cols, cols);
+            if (!biasGrad.IsEmpty)
+            {
+                TensorPrimitives.Add(biasGrad, dRow, biasGrad);
+            }
+            if (!dot.IsEmpty)
+            {
+                TensorPrimitives.MultiplyAdd(dRow, u.Slice(n * cols, cols), dot, dot);
+            }
+            if (!scaled.IsEmpty)
+            {
+                TensorPrimitives.Multiply(dRow, scale, scaled.Slice(n * cols, cols));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The correction term of ∂L/∂V: <c>sink[i, :] −= coefficient[i]·v[i, :]</c> for each row i of (rows, rowLength).
+    /// </summary>
+    public static void SubtractScaledRows(ReadOnlySpan<float> v, ReadOnlySpan<float> coefficient, int rows, int rowLength, Span<float> sink)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            Span<float> sinkRow = sink.Slice(i * rowLength, rowLength);
+            TensorPrimitives.MultiplyAdd(v.Slice(i * rowLength, rowLength), -coefficient[i], sinkRow, sinkRow);
+        }
+    }
+}
