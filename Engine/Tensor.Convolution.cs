@@ -183,7 +183,7 @@ public sealed partial class Tensor
     /// </summary>
     private static void ConvolutionGemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) =>
-        MatmulKernel.Multiply(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        Gemm.Multiply(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
 
     /// <summary>y[n, o, :] += bias[o] over an (N, O, positions) buffer.</summary>
     private static void AddPerChannel(Span<float> y, ReadOnlySpan<float> bias, int positions)

@@ -127,7 +127,7 @@ public sealed partial class Tensor
         }
         for (int t = 0; t < calls; t++)
         {
-            MatmulKernel.Multiply(a.IsTransposed, b.IsTransposed, m, n, k, 1f,
+            Gemm.Multiply(a.IsTransposed, b.IsTransposed, m, n, k, 1f,
                 a.Buffer, a.BatchOffset(t, batch), a.LeadingDimension,
                 b.Buffer, b.BatchOffset(t, batch), b.LeadingDimension,
                 beta, c.Buffer, c.BatchOffset(t, batch), c.LeadingDimension);

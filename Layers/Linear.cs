@@ -1,5 +1,6 @@
 using NeuralCore.Engine;
 using NeuralCore.Engine.Autodiff;
+using NeuralCore.Engine.Kernels;
 
 namespace NeuralCore.Layers;
 
@@ -112,8 +113,8 @@ public sealed class Linear : WeightNormalizableLayer
         Tensor result = Tensor.NewResult(tape, shape);
         // y = x·Wᵀ (NT: W is read in place as the transposed operand), then y += b in the epilogue.
         WeightNormKernels.Gemm(false, true, rows, outF, inF,
-            input.Buffer, input.Offset, inF, weight.Buffer, weight.Offset, inF, 0f, result.Buffer, result.Offset, outF);
-        WeightNormKernels.ScaleBiasEpilogue(result.AsSpan(), result.AsSpan(), rows, outF, default, bias is null ? default : bias.AsSpan());
+            input.Buffer, input.Offset, inF, weight.Buffer, weight.Offset, inF, 0f, result.Buffer, result.Offset, outF,
+            new GemmEpilogue { ColumnBias = bias?.Buffer, ColumnBiasOffset = bias?.Offset ?? 0 });
 
         // linear: ∂x += ∂y·W (NN), ∂W += ∂yᵀ·x (TN), ∂b += Σₙ ∂y. beta = 1 adds straight into the gradient sinks.
         tape?.Record("linear", result, static (e, dy) =>

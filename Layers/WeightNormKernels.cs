@@ -12,12 +12,14 @@ namespace NeuralCore.Layers;
 internal static class WeightNormKernels
 {
     /// <summary>
-    /// <c>C(m×n) = op(A)(m×k)·op(B)(k×n) + beta·C</c>, row-major (BLAS sgemm with alpha = 1). Every product in
-    /// Linear and the fused weight norm goes through here, so switching to the packed GEMM is this one line.
+    /// <c>C(m×n) = op(A)(m×k)·op(B)(k×n) + beta·C</c>, row-major (BLAS sgemm with alpha = 1), then the optional
+    /// per-column epilogue while each tile is in registers. Every product in Linear and the fused weight norm goes
+    /// through here, on the packed <see cref="Engine.Kernels.Gemm"/>.
     /// </summary>
     public static void Gemm(bool transA, bool transB, int m, int n, int k,
-        float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) =>
-        MatmulKernel.Multiply(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc,
+        in GemmEpilogue epilogue = default) =>
+        Engine.Kernels.Gemm.Multiply(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
 
     /// <summary>
     /// <c>y[n, j] = u[n, j]·scale[j] + bias[j]</c> for every row n of a (rows, cols) matrix: the GEMM epilogue, done as a

@@ -5,11 +5,11 @@ using NUnit.Framework;
 namespace NeuralCore.Tests.Kernels;
 
 /// <summary>
-/// <see cref="MatmulKernel.Multiply"/> in all four transpose forms against a naive double-precision triple loop, with
+/// <see cref="Gemm.Multiply"/> in all four transpose forms against a naive double-precision triple loop, with
 /// alpha ≠ 1, beta ≠ 0, non-zero offsets and padded leading dimensions.
 /// </summary>
 [TestFixture]
-public sealed class MatmulKernelTests
+public sealed class GemmContractTests
 {
     private const float Alpha = 1.5f;
     private const float Beta = -0.75f;
@@ -47,7 +47,7 @@ public sealed class MatmulKernelTests
         Stored c = Stored.Make(random, m, n, offset: 2, pad: 1, padding: CPadding);
         float[] c0 = (float[])c.Data.Clone();
 
-        MatmulKernel.Multiply(transA, transB, m, n, k, Alpha, a.Data, a.Offset, a.Ld, b.Data, b.Offset, b.Ld, Beta, c.Data, c.Offset, c.Ld);
+        Gemm.Multiply(transA, transB, m, n, k, Alpha, a.Data, a.Offset, a.Ld, b.Data, b.Offset, b.Ld, Beta, c.Data, c.Offset, c.Ld);
 
         for (int i = 0; i < m; i++)
         {
@@ -82,7 +82,7 @@ public sealed class MatmulKernelTests
         float[] b = [5f, 7f];      // 2×1
         float[] c = [float.NaN];   // write-only when beta = 0, as in BLAS
 
-        MatmulKernel.Multiply(false, false, 1, 1, 2, 1f, a, 0, 2, b, 0, 1, 0f, c, 0, 1);
+        Gemm.Multiply(false, false, 1, 1, 2, 1f, a, 0, 2, b, 0, 1, 0f, c, 0, 1);
 
         Assert.That(c[0], Is.EqualTo(31f));
     }
@@ -93,7 +93,7 @@ public sealed class MatmulKernelTests
         float[] a = [1f, 2f, 3f, 4f];
         float[] c = [1f, 2f, 3f, 4f];
 
-        MatmulKernel.Multiply(false, false, 2, 2, 2, 0f, a, 0, 2, a, 0, 2, 2f, c, 0, 2);
+        Gemm.Multiply(false, false, 2, 2, 2, 0f, a, 0, 2, a, 0, 2, 2f, c, 0, 2);
 
         Assert.That(c, Is.EqualTo(s_doubled));
     }
@@ -103,9 +103,9 @@ public sealed class MatmulKernelTests
     {
         float[] a = new float[12], b = new float[12], c = new float[12];
 
-        var error = Assert.Throws<ArgumentException>(() => MatmulKernel.Multiply(false, false, 3, 3, 4, 1f, a, 0, 3, b, 0, 3, 0f, c, 0, 3));
+        var error = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 3, 3, 4, 1f, a, 0, 3, b, 0, 3, 0f, c, 0, 3));
 
-        Assert.That(error!.Message, Does.StartWith("MatmulKernel.Multiply: A is stored 3×4 with leading dimension 3"));
+        Assert.That(error!.Message, Does.StartWith("Gemm: A is 3×4").And.Contain("lda must be ≥ 4"));
     }
 
     [Test]
@@ -113,9 +113,9 @@ public sealed class MatmulKernelTests
     {
         float[] a = new float[6], b = new float[8], c = Enumerable.Repeat(9f, 6).ToArray();
 
-        var error = Assert.Throws<ArgumentException>(() => MatmulKernel.Multiply(false, false, 2, 3, 3, 1f, a, 0, 3, b, 0, 3, 0f, c, 0, 3));
+        var error = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 3, 3, 1f, a, 0, 3, b, 0, 3, 0f, c, 0, 3));
 
-        Assert.That(error!.Message, Does.StartWith("MatmulKernel.Multiply: B (3×3"));
+        Assert.That(error!.Message, Does.StartWith("Gemm: B is 3×3").And.Contain("needs 9 elements"));
         Assert.That(c, Is.All.EqualTo(9f), "C was not partly written");
     }
 
@@ -124,9 +124,9 @@ public sealed class MatmulKernelTests
     {
         float[] x = new float[4];
 
-        var error = Assert.Throws<ArgumentException>(() => MatmulKernel.Multiply(false, false, -1, 2, 2, 1f, x, 0, 2, x, 0, 2, 0f, x, 0, 2));
+        var error = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, -1, 2, 2, 1f, x, 0, 2, x, 0, 2, 0f, x, 0, 2));
 
-        Assert.That(error!.Message, Does.StartWith("MatmulKernel.Multiply: sizes m = -1"));
+        Assert.That(error!.Message, Does.StartWith("Gemm: sizes m=-1"));
     }
 
     /// <summary>A rows×cols matrix inside a larger array: after <c>offset</c> elements, rows <c>ld = cols + pad</c> apart.</summary>

@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace NeuralCore.Engine.Kernels;
+
+/// <summary>
+/// The five loops of BLIS around a micro-kernel, for one thread's share of C (see <see cref="Gemm"/> for the picture).
+/// </summary>
+internal static class GemmDriver
+{
+    /// <summary>The tile of a kernel kind: the units in which C's rows and columns are split among threads.</summary>
+    public static (int Mr, int Nr) TileShape(GemmKernelKind kind) => kind switch
+    {
+        GemmKernelKind.Vector512 => (GemmMicroKernel512.Mr, GemmMicroKernel512.Nr),
+        GemmKernelKind.Vector256 => (GemmMicroKernel256.Mr, GemmMicroKernel256.Nr),
+        GemmKernelKind.Vector128 => (GemmMicroKernel128.Mr, GemmMicroKernel128.Nr),
+        _ => (GemmMicroKernelScalar.Mr, GemmMicroKernelScalar.Nr),
+    };
+
+    /// <summary>Runs part <paramref name="part"/> of a <paramref name="rowParts"/>×<paramref name="colParts"/> split of C.</summary>
+    public static void RunPart(GemmKernelKind kind, in GemmProblem problem, int rowParts, int colParts, int part)
+    {
+        switch (kind)
+        {
+            case GemmKernelKind.Vector512:
+                RunPart<GemmMicroKernel512>(problem, rowParts, colParts, part);
+                break;
+            case GemmKernelKind.Vector256:
+                RunPart<GemmMicroKernel256>(problem, rowParts, colParts, part);
+                break;
+            case GemmKernelKind.Vector128:
+                RunPart<GemmMicroKernel128>(problem, rowParts, colParts, part);
+                break;
+            default:
+                RunPart<GemmMicroKernelScalar>(problem, rowParts, colParts, part);
+                break;
+        }
+    }
+
+    /// <summary>C = beta·C then the epilogue, for the cases with nothing to multiply (k = 0 or alpha = 0).</summary>
+    public static void ScaleOnly(in GemmProblem problem)
+    {
+        GemmTileStore store = new(0f, problem.Beta, readC: problem.Beta != 0f, problem.Epilogue, applyEpilogue: true);
+        for (int i = 0; i < problem.M; i++)
+        {
+            Span<float> row = problem.C.AsSpan(problem.COffset + (i * problem.Ldc), problem.N);
+            for (int j = 0; j < row.Length; j++)
+            {
+                row[j] = store.Finish(0f, row[j], j);
+            }
+        }
+    }
+
+    private static void RunPart<TKernel>(in GemmProblem problem, int rowParts, int colParts, int part)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        // Parts are numbered row-major over the split; boundaries fall on whole tiles, so the tiles (and with them
+        // every rounding) are the same however many threads there are.
+        (int rowStart, int rowEnd) = GemmPartition.Range(problem.M, TKernel.Mr, rowParts, part / colParts);
+        (int colStart, int colEnd) = GemmPartition.Range(problem.N, TKernel.Nr, colParts, part % colParts);
+        if (rowStart < rowEnd && colStart < colEnd)
+        {
+            Run<TKernel>(problem, rowStart, rowEnd, colStart, colEnd);
+        }
+    }
+
+    /// <summary>C[rowStart..rowEnd, colStart..colEnd] = store(op(A)·op(B)), the whole depth of the sum.</summary>
+    /// <remarks>
+    /// Compiled fully optimized at once (as are the packing routines and kernels): under tiered compilation the
+    /// first calls would run unoptimized code, tens of times slower, for as long as the first 100 ms of a program.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<TKernel>(in GemmProblem problem, int rowStart, int rowEnd, int colStart, int colEnd)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        int k = problem.K;
+        int ldc = problem.Ldc;
+        // Equal slices of the sum rather than KC, KC, ..., remainder: k = 784 as 200+200+200+184, not
+        // 256+256+256+16, whose last pass would reload and store all of C for 16 steps. A multiple of 8 suits the
+        // 8×8 transposes in packing. The slicing depends only on k, never on the thread split.
+        int kSlices = (k + TKernel.Kc - 1) / TKernel.Kc;
+        int kcStep = Math.Min(RoundUp((k + kSlices - 1) / kSlices, 8), k);
+        int mcMax = Math.Min(TKernel.Mc, RoundUp(rowEnd - rowStart, mr));
+        int ncMax = Math.Min(TKernel.Nc, RoundUp(colEnd - colStart, nr));
+        GemmWorkspace workspace = GemmWorkspace.Current;
+        ref float packedA = ref workspace.PackedA((mcMax * kcStep) + GemmPacking.PackASlack); // (MC, KC), MR-row slivers
+        ref float packedB = ref workspace.PackedB(kcStep * ncMax);   // (KC, NC) as NR-column slivers
+        ref float scratch = ref workspace.Tile(mr * nr);            // (MR, NR) for ragged edge tiles
+        ref float c = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.C), problem.COffset);
+
+        for (int jc = colStart; jc < colEnd; jc += TKernel.Nc)              // loop 5: NC columns of C and B
+        {
+            int nc = Math.Min(TKernel.Nc, colEnd - jc);
+            for (int pc = 0; pc < k; pc += kcStep)                           // loop 4: KC steps of the sum
+            {
+                int kc = Math.Min(kcStep, k - pc);
+                GemmPacking.PackB<TKernel>(problem, pc, kc, jc, nc, ref packedB);
+
+                // The first slice applies beta (and skips reading C when beta = 0); the last one the epilogue.
+                GemmTileStore store = new(problem.Alpha, pc == 0 ? problem.Beta : 1f,
+                    readC: pc > 0 || problem.Beta != 0f, problem.Epilogue, applyEpilogue: pc + kc == k);
+                GemmTileStore plain = store.PlainProduct;
+
+                for (int ic = rowStart; ic < rowEnd; ic += TKernel.Mc)       // loop 3: MC rows of C and A
+                {
+                    int mc = Math.Min(TKernel.Mc, rowEnd - ic);
+                    GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, ref packedA);
+
+                    for (int jr = 0; jr < nc; jr += nr)                      // loop 2: one B sliver, kept in L1
+                    {
+                        ref float bSliver = ref Unsafe.Add(ref packedB, jr * kc);
+                        int j = jc + jr;
+                        int cols = Math.Min(nr, nc - jr);
+                        for (int ir = 0; ir < mc; ir += mr)                  // loop 1: A slivers stream from L2
+                        {
+                            ref float aSliver = ref Unsafe.Add(ref packedA, ir * kc);
+                            int i = ic + ir;
+                            int rows = Math.Min(mr, mc - ir);
+                            ref float cTile = ref Unsafe.Add(ref c, ((nint)i * ldc) + j);
+                            if (rows == mr && cols == nr)
+                            {
+                                TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, j);
+                            }
+                            else
+                            {
+                                // A ragged edge: compute the full tile into scratch, then store only what lies in C.
+                                TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0);
+                                StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StoreEdge(ref float scratch, int nr, ref float c, int ldc, int rows, int cols, in GemmTileStore store, int column)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref float cRow = ref Unsafe.Add(ref c, (nint)r * ldc);
+            ref float sRow = ref Unsafe.Add(ref scratch, r * nr);
+            for (int q = 0; q < cols; q++)
+            {
+                ref float cq = ref Unsafe.Add(ref cRow, q);
+                cq = store.Finish(Unsafe.Add(ref sRow, q), store.ReadC ? cq : 0f, column + q);
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

@@ -1,0 +1,60 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NeuralCore.Engine.Kernels;
+
+/// <summary>
+/// The portable micro-kernel: a 4×8 tile of C in eight 4-float registers, for SSE-only x64 and for Arm's NEON.
+/// </summary>
+/// <remarks>
+/// Why 4×8: SSE has 16 registers and, without FMA, each multiply-add needs a temporary; 8 accumulators, 2 B
+/// vectors, 1 broadcast and 1 temporary fit with room to spare. <c>MultiplyAddEstimate</c> fuses where the CPU can
+/// (NEON, x64 with FMA) and multiplies then adds where it cannot, instead of emulating a fused operation in software.
+/// KC = 256 keeps the 256×8 B sliver (8 KiB) in L1; MC = 128 makes the A block 128 KiB of L2.
+/// </remarks>
+internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
+{
+    public static int Mr => 4;
+    public static int Nr => 8;
+    public static int Mc => 128;
+    public static int Kc => 256;
+    public static int Nc => 4080;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
+    {
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector128<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
+            Vector128<float> b1 = Vector128.LoadUnsafe(ref b, 4);
+            Vector128<float> ai = Vector128.Create(a);
+            c00 = Vector128.MultiplyAddEstimate(ai, b0, c00);
+            c01 = Vector128.MultiplyAddEstimate(ai, b1, c01);
+            ai = Vector128.Create(Unsafe.Add(ref a, 1));
+            c10 = Vector128.MultiplyAddEstimate(ai, b0, c10);
+            c11 = Vector128.MultiplyAddEstimate(ai, b1, c11);
+            ai = Vector128.Create(Unsafe.Add(ref a, 2));
+            c20 = Vector128.MultiplyAddEstimate(ai, b0, c20);
+            c21 = Vector128.MultiplyAddEstimate(ai, b1, c21);
+            ai = Vector128.Create(Unsafe.Add(ref a, 3));
+            c30 = Vector128.MultiplyAddEstimate(ai, b0, c30);
+            c31 = Vector128.MultiplyAddEstimate(ai, b1, c31);
+            a = ref Unsafe.Add(ref a, 4);
+            b = ref Unsafe.Add(ref b, 8);
+        }
+
+        store.Store(ref c, c00, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c01, column + 4);
+        c = ref Unsafe.Add(ref c, ldc);
+        store.Store(ref c, c10, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c11, column + 4);
+        c = ref Unsafe.Add(ref c, ldc);
+        store.Store(ref c, c20, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c21, column + 4);
+        c = ref Unsafe.Add(ref c, ldc);
+        store.Store(ref c, c30, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c31, column + 4);
+    }
+}

@@ -1,0 +1,35 @@
+namespace NeuralCore.Engine.Kernels;
+
+/// <summary>
+/// A register-blocked micro-kernel: it multiplies one packed MR×KC sliver of A by one packed KC×NR sliver of B,
+/// keeping the whole MR×NR tile of C in registers for the length of the sum, and stores it through a
+/// <see cref="GemmTileStore"/>. Its cache-blocking sizes travel with it because they depend on MR and NR.
+/// </summary>
+/// <remarks>
+/// Static abstract members plus a <c>struct</c> constraint on <see cref="GemmDriver"/> make the JIT compile one
+/// driver per kernel with MR, NR, MC, KC and NC as constants, and inline nothing virtual.
+/// </remarks>
+internal interface IGemmMicroKernel
+{
+    /// <summary>Rows of the C tile (the height of a packed A sliver).</summary>
+    static abstract int Mr { get; }
+
+    /// <summary>Columns of the C tile (the width of a packed B sliver).</summary>
+    static abstract int Nr { get; }
+
+    /// <summary>Rows of A packed at once (loop 3); a multiple of <see cref="Mr"/>.</summary>
+    static abstract int Mc { get; }
+
+    /// <summary>The most steps of the sum in one slice (loop 4); the driver cuts k into equal slices no deeper.</summary>
+    static abstract int Kc { get; }
+
+    /// <summary>Columns of B packed at once (loop 5); a multiple of <see cref="Nr"/>.</summary>
+    static abstract int Nc { get; }
+
+    /// <summary>
+    /// <c>C[0..Mr, 0..Nr] ← store(A·B)</c> over <paramref name="kc"/> steps. <paramref name="a"/> holds Mr values per
+    /// step, <paramref name="b"/> Nr values per step; <paramref name="c"/> is the tile's top-left element, rows
+    /// <paramref name="ldc"/> apart; <paramref name="column"/> is the tile's first column in C, for the epilogue.
+    /// </summary>
+    static abstract void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column);
+}

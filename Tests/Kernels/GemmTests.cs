@@ -1,0 +1,445 @@
+using NeuralCore.Engine.Kernels;
+using NUnit.Framework;
+
+namespace NeuralCore.Tests.Kernels;
+
+/// <summary>
+/// The packed GEMM against <see cref="GemmReference"/> (a double-precision triple loop), for every micro-kernel,
+/// every transposition form and shapes that hit every edge of the blocking.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Tolerance. Each float FMA rounds once, with relative error at most u = 2⁻²⁴. Over a sum of k products the
+/// errors are bounded by k·u·Σ|a·b| in the worst case, but with random signs they behave like a random walk and
+/// grow as √k·u·Σ|a·b|. We allow (8 + 4√k)·u times the element's magnitude scale
+/// <c>(|alpha|·Σ_p|a_ip·b_pj| + |beta·c_ij|)·|scale_j| + |bias_j|</c>: several standard deviations of the random
+/// walk, plus a few roundings for alpha, beta and the epilogue. The scale is built from absolute values so that
+/// cancellation in the sum cannot make the test fragile. A bug such as a dropped, doubled or misplaced term
+/// changes an element by about Σ|a·b|/k, far above the tolerance for every k used here (it stays below
+/// (8 + 4√k)·u·Σ|a·b| only for k beyond ~10⁴); the worst-case bound k·u would let such bugs through at large k.
+/// </para>
+/// <para>
+/// Inputs are random in ±[0.25, 1], never zero, so every term of every sum matters.
+/// </para>
+/// </remarks>
+[TestFixture]
+[NonParallelizable] // Tests switch Gemm.Kernel and Gemm.MaxThreads, which are global.
+public sealed class GemmTests
+{
+    private const double Ulp = 1.0 / (1 << 24);
+
+    private static readonly string[] s_kernels = ["Scalar", "Vector128", "Vector256", "Vector512"];
+
+    // (m, n, k): the degenerate shapes, primes, each kernel's tile sizes ±1 (6×16, 8×32, 4×8, 4×4), k across
+    // KC (192 and 256), m across MC (128, 144, 384), n across NC (4064, 4080).
+    private static readonly (int M, int N, int K)[] s_shapes =
+    [
+        (1, 1, 1), (1, 17, 5), (19, 1, 7), (13, 29, 1), (97, 83, 61),
+        (5, 15, 3), (6, 16, 8), (7, 17, 9), (8, 32, 4), (9, 33, 2), (3, 7, 4), (4, 8, 5), (12, 48, 17),
+        (11, 35, 193), (13, 33, 257), (7, 9, 600),
+        (129, 9, 10), (145, 17, 20), (385, 33, 11),
+        (3, 4081, 5), (2, 4100, 3),
+    ];
+
+    private GemmKernelKind _savedKernel;
+    private int _savedThreads;
+
+    /// <summary>Saves the global settings the tests change.</summary>
+    [SetUp]
+    public void SaveSettings()
+    {
+        _savedKernel = Gemm.Kernel;
+        _savedThreads = Gemm.MaxThreads;
+    }
+
+    /// <summary>Restores them.</summary>
+    [TearDown]
+    public void RestoreSettings()
+    {
+        Gemm.Kernel = _savedKernel;
+        Gemm.MaxThreads = _savedThreads;
+    }
+
+    /// <summary>All shapes, all four transposition forms, plain alpha = 1, beta = 0.</summary>
+    [Test]
+    public void MatchesReferenceOnEdgeShapes([ValueSource(nameof(s_kernels))] string kernel)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        var rng = new TestRandom(1);
+        foreach ((int m, int n, int k) in s_shapes)
+        {
+            foreach (bool transA in new[] { false, true })
+            {
+                foreach (bool transB in new[] { false, true })
+                {
+                    var c = Case.Create(rng, transA, transB, m, n, k, alpha: 1f, beta: 0f, padding: 0, epilogue: false);
+                    c.Check($"{kernel} {m}×{n}×{k} transA={transA} transB={transB}");
+                }
+            }
+        }
+    }
+
+    /// <summary>Offsets, padded leading dimensions, alpha and beta ≠ 1 and 0, and the full epilogue.</summary>
+    [Test]
+    public void MatchesReferenceWithOffsetsScalingAndEpilogue([ValueSource(nameof(s_kernels))] string kernel)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        var rng = new TestRandom(2);
+        foreach ((int m, int n, int k) in s_shapes)
+        {
+            if ((long)m * n * k > 200_000)
+            {
+                continue;
+            }
+            foreach (bool transA in new[] { false, true })
+            {
+                foreach (bool transB in new[] { false, true })
+                {
+                    var c = Case.Create(rng, transA, transB, m, n, k, alpha: -1.5f, beta: 0.75f, padding: 3, epilogue: true);
+                    c.Check($"{kernel} {m}×{n}×{k} transA={transA} transB={transB} with epilogue");
+                }
+            }
+        }
+    }
+
+    /// <summary>Each part of the epilogue on its own, so one term cannot hide another's bug.</summary>
+    [Test]
+    public void EpiloguePartsEachMatchReference(
+        [Values(true, false)] bool scale, [Values(true, false)] bool bias, [Values(true, false)] bool relu)
+    {
+        var rng = new TestRandom(3);
+        var c = Case.Create(rng, false, true, 37, 45, 70, alpha: 0.5f, beta: 0f, padding: 1, epilogue: false);
+        c.Epilogue = new GemmEpilogue
+        {
+            ColumnScale = scale ? rng.Array(45 + 2) : null,
+            ColumnScaleOffset = scale ? 2 : 0,
+            ColumnBias = bias ? rng.Array(45 + 1) : null,
+            ColumnBiasOffset = bias ? 1 : 0,
+            Activation = relu ? GemmActivation.Relu : GemmActivation.None,
+        };
+        c.Check($"scale={scale} bias={bias} relu={relu}");
+    }
+
+    /// <summary>Large enough to use the worker threads: 1, 2 and 3 threads give the same bytes.</summary>
+    [Test]
+    public void ResultIsBitwiseIdenticalForAnyThreadCount(
+        [Values(false, true)] bool transA, [Values(false, true)] bool transB)
+    {
+        var rng = new TestRandom(4);
+        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 784, 100), (301, 299, 300) })
+        {
+            var c = Case.Create(rng, transA, transB, m, n, k, alpha: 1.25f, beta: 0.5f, padding: 2, epilogue: true);
+            Gemm.MaxThreads = 1;
+            float[] one = c.RunGemm();
+            Gemm.MaxThreads = 2;
+            float[] two = c.RunGemm();
+            Gemm.MaxThreads = 3;
+            float[] three = c.RunGemm();
+            Assert.That(two, Is.EqualTo(one).AsCollection, $"2 threads, {m}×{n}×{k}");
+            Assert.That(three, Is.EqualTo(one).AsCollection, $"3 threads, {m}×{n}×{k}");
+        }
+    }
+
+    /// <summary>
+    /// Two threads multiplying at once share the workers safely: one gets them, the other runs on its own thread,
+    /// and both results are the same bytes as a lone single-threaded run.
+    /// </summary>
+    [Test]
+    public void ConcurrentCallersGetCorrectResults()
+    {
+        var rng = new TestRandom(8);
+        var first = Case.Create(rng, false, true, 100, 1000, 784, alpha: 1f, beta: 0f, padding: 0, epilogue: true);
+        var second = Case.Create(rng, true, false, 300, 200, 150, alpha: 1f, beta: 0.5f, padding: 1, epilogue: false);
+        Gemm.MaxThreads = 1;
+        float[] expectedFirst = first.RunGemm(), expectedSecond = second.RunGemm();
+        Gemm.MaxThreads = 2;
+        float[][] results = new float[2][];
+        var threads = new System.Threading.Thread[2];
+        for (int t = 0; t < 2; t++)
+        {
+            int index = t;
+            threads[t] = new System.Threading.Thread(() =>
+            {
+                for (int repeat = 0; repeat < 20; repeat++)
+                {
+                    results[index] = index == 0 ? first.RunGemm() : second.RunGemm();
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+        Assert.That(results[0], Is.EqualTo(expectedFirst).AsCollection);
+        Assert.That(results[1], Is.EqualTo(expectedSecond).AsCollection);
+    }
+
+    /// <summary>The grid choice splits the long side and never makes an empty part.</summary>
+    [Test]
+    public void PartitionSplitsTheCheaperSide()
+    {
+        Assert.That(GemmPartition.Choose(100, 1000, 6, 16, 2), Is.EqualTo((1, 2)));
+        Assert.That(GemmPartition.Choose(1000, 100, 6, 16, 2), Is.EqualTo((2, 1)));
+        Assert.That(GemmPartition.Choose(6, 16, 6, 16, 2), Is.EqualTo((1, 1)));
+        Assert.That(GemmPartition.Choose(12, 16, 6, 16, 4), Is.EqualTo((2, 1)));
+        Assert.That(GemmPartition.Range(100, 6, 2, 0), Is.EqualTo((0, 48)));
+        Assert.That(GemmPartition.Range(100, 6, 2, 1), Is.EqualTo((48, 100)));
+    }
+
+    /// <summary>After warm-up a call allocates nothing, on one thread and with the workers.</summary>
+    [Test]
+    public void SteadyStateCallsAllocateNothing([Values(1, 2)] int threads)
+    {
+        Gemm.MaxThreads = threads;
+        var rng = new TestRandom(5);
+        var c = Case.Create(rng, false, true, 100, 1000, 784, alpha: 1f, beta: 0f, padding: 0, epilogue: true);
+        for (int i = 0; i < 5; i++)
+        {
+            c.RunGemmInPlace();
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            c.RunGemmInPlace();
+        }
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "bytes allocated on the calling thread");
+
+        // Whole-process count, which includes the workers; the test host may allocate on its own threads meanwhile,
+        // so one quiet try out of several is enough.
+        bool quiet = false;
+        for (int attempt = 0; attempt < 5 && !quiet; attempt++)
+        {
+            long total = GC.GetTotalAllocatedBytes(precise: true);
+            c.RunGemmInPlace();
+            quiet = GC.GetTotalAllocatedBytes(precise: true) == total;
+        }
+        Assert.That(quiet, Is.True, "bytes allocated by any thread during a call");
+    }
+
+    /// <summary>beta = 0 overwrites C without reading it, as in BLAS: NaN there does not leak into the result.</summary>
+    [Test]
+    public void BetaZeroIgnoresNaNInC([ValueSource(nameof(s_kernels))] string kernel)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        var rng = new TestRandom(6);
+        var c = Case.Create(rng, false, false, 13, 35, 300, alpha: 2f, beta: 0f, padding: 0, epilogue: false);
+        Array.Fill(c.C, float.NaN);
+        c.Check("C full of NaN, beta = 0");
+    }
+
+    /// <summary>alpha = 0 or k = 0 leaves beta·C then the epilogue; A and B are not read.</summary>
+    [Test]
+    public void NothingToMultiplyScalesC()
+    {
+        float[] c = [1f, 2f, 3f, 4f, 5f, 6f];
+        float[] nanA = [float.NaN, float.NaN];
+        float[] b = [1f, 1f, 1f, 1f, 1f, 1f];
+        var epilogue = new GemmEpilogue { ColumnBias = [1f, 0f, -100f] };
+        Gemm.Multiply(false, false, 2, 3, 1, 0f, nanA, 0, 1, b, 0, 3, 0.5f, c, 0, 3, epilogue);
+        Assert.That(c, Is.EqualTo(new[] { 1.5f, 1f, -98.5f, 3f, 2.5f, -97f }).AsCollection);
+
+        float[] empty = [];
+        Gemm.Multiply(false, false, 2, 3, 0, 1f, empty, 0, 1, empty, 0, 3, 2f, c, 0, 3);
+        Assert.That(c, Is.EqualTo(new[] { 3f, 2f, -197f, 6f, 5f, -194f }).AsCollection);
+    }
+
+    /// <summary>Nothing outside the m×n region of C changes: not the row padding, not before the offset, not after.</summary>
+    [Test]
+    public void WritesOnlyInsideC([ValueSource(nameof(s_kernels))] string kernel)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        var rng = new TestRandom(7);
+        var c = Case.Create(rng, true, false, 31, 47, 19, alpha: 1f, beta: 1f, padding: 5, epilogue: true);
+        float[] before = (float[])c.C.Clone();
+        float[] after = c.RunGemm();
+        for (int index = 0; index < after.Length; index++)
+        {
+            int local = index - c.COffset;
+            bool inside = local >= 0 && local / c.Ldc < c.M && local % c.Ldc < c.N;
+            if (!inside)
+            {
+                Assert.That(after[index], Is.EqualTo(before[index]), $"element {index} outside C changed");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The kernel picked at start-up follows what the runtime accelerates, so the forced-down CI runs
+    /// (DOTNET_EnableAVX2=0 and the like) really run the narrower kernels.
+    /// </summary>
+    [Test]
+    public void StartUpKernelFollowsTheHardware()
+    {
+        GemmKernelKind kernel = _savedKernel;
+        TestContext.Out.WriteLine($"GEMM kernel: {kernel}");
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Assert.That(kernel, Is.Not.EqualTo(GemmKernelKind.Vector512));
+        }
+        if (!System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            Assert.That(kernel, Is.Not.EqualTo(GemmKernelKind.Vector256));
+        }
+        if (!System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            Assert.That(kernel, Is.EqualTo(GemmKernelKind.Scalar));
+        }
+    }
+
+    /// <summary>Bad arguments throw with a message naming the matrix and its sizes.</summary>
+    [Test]
+    public void RejectsBadArgumentsWithClearMessages()
+    {
+        float[] a = new float[100 * 784], b = new float[784 * 10], c = new float[100 * 10];
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 700, b, 0, 10, 0f, c, 0, 10));
+        Assert.That(ex!.Message, Does.StartWith("Gemm: A is 100×784 (transA=false, lda=700"));
+        Assert.That(ex.Message, Does.Contain("lda must be ≥ 784"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 1, 784, b, 0, 10, 0f, c, 0, 10));
+        Assert.That(ex!.Message, Does.Contain("needs 78401 elements, the array has 78400"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, true, 100, 10, 784, 1f, a, 0, 784, b, 0, 784, 0f, c, 0, 9));
+        Assert.That(ex!.Message, Does.Contain("ldc must be ≥ 10"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, -1, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10));
+        Assert.That(ex!.Message, Does.Contain("must not be negative"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10,
+            new GemmEpilogue { ColumnBias = new float[9] }));
+        Assert.That(ex!.Message, Does.Contain("ColumnBias needs 10 elements"));
+
+        ex = Assert.Throws<ArgumentException>(() => GemmReference.Multiply(true, false, 100, 10, 784, 1f, a, 0, 99, b, 0, 10, 0f, c, 0, 10));
+        Assert.That(ex!.Message, Does.StartWith("Gemm: A is 784×100 (transA=true, lda=99"));
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MaxThreads = 0);
+    }
+
+    /// <summary>One multiplication with its inputs, run by the kernel and by the reference.</summary>
+    private sealed class Case
+    {
+        public bool TransA { get; private init; }
+        public bool TransB { get; private init; }
+        public int M { get; private init; }
+        public int N { get; private init; }
+        public int K { get; private init; }
+        public float Alpha { get; private init; }
+        public float Beta { get; private init; }
+        public float[] A { get; private init; } = [];
+        public int AOffset { get; private init; }
+        public int Lda { get; private init; }
+        public float[] B { get; private init; } = [];
+        public int BOffset { get; private init; }
+        public int Ldb { get; private init; }
+        public float[] C { get; private init; } = [];
+        public int COffset { get; private init; }
+        public int Ldc { get; private init; }
+        public GemmEpilogue Epilogue { get; set; }
+
+        public static Case Create(TestRandom rng, bool transA, bool transB, int m, int n, int k,
+            float alpha, float beta, int padding, bool epilogue)
+        {
+            // Stored shapes: A is (m, k), or (k, m) when transposed; B is (k, n), or (n, k).
+            int aRows = transA ? k : m, aCols = transA ? m : k;
+            int bRows = transB ? n : k, bCols = transB ? k : n;
+            int lda = aCols + padding, ldb = bCols + padding, ldc = n + padding;
+            int aOffset = padding, bOffset = 2 * padding, cOffset = padding;
+
+            // Exactly as long as the extent needs, so a read past the end would be a read past the array.
+            var result = new Case
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                A = rng.Array(aOffset + ((aRows - 1) * lda) + aCols), AOffset = aOffset, Lda = lda,
+                B = rng.Array(bOffset + ((bRows - 1) * ldb) + bCols), BOffset = bOffset, Ldb = ldb,
+                C = rng.Array(cOffset + ((m - 1) * ldc) + n + padding), COffset = cOffset, Ldc = ldc,
+            };
+            if (epilogue)
+            {
+                result.Epilogue = new GemmEpilogue
+                {
+                    ColumnScale = rng.Array(n + 1), ColumnScaleOffset = 1,
+                    ColumnBias = rng.Array(n), Activation = GemmActivation.Relu,
+                };
+            }
+            return result;
+        }
+
+        public float[] RunGemm()
+        {
+            float[] c = (float[])C.Clone();
+            Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, AOffset, Lda, B, BOffset, Ldb, Beta, c, COffset, Ldc, Epilogue);
+            return c;
+        }
+
+        public void RunGemmInPlace() =>
+            Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, AOffset, Lda, B, BOffset, Ldb, Beta, C, COffset, Ldc, Epilogue);
+
+        public void Check(string what)
+        {
+            float[] actual = RunGemm();
+            float[] expected = (float[])C.Clone();
+            GemmReference.Multiply(TransA, TransB, M, N, K, Alpha, A, AOffset, Lda, B, BOffset, Ldb, Beta, expected, COffset, Ldc, Epilogue);
+            double relative = (8 + (4 * Math.Sqrt(K))) * Ulp;
+            int failures = 0;
+            var messages = new List<string>();
+            for (int i = 0; i < M; i++)
+            {
+                for (int j = 0; j < N; j++)
+                {
+                    int index = COffset + (i * Ldc) + j;
+                    double tolerance = relative * MagnitudeScale(i, j) + 1e-30;
+                    double error = Math.Abs((double)actual[index] - expected[index]);
+                    if (!(error <= tolerance) && failures++ < 5)
+                    {
+                        messages.Add($"C[{i},{j}] = {actual[index]}, expected {expected[index]} (±{tolerance:G3})");
+                    }
+                }
+            }
+            Assert.That(failures, Is.Zero, $"{what}: {failures} elements off. " + string.Join("; ", messages));
+        }
+
+        // (|alpha|·Σ|a·b| + |beta·c|)·|scale| + |bias|: the size of what was added up, without cancellation.
+        private double MagnitudeScale(int i, int j)
+        {
+            double sum = 0;
+            for (int p = 0; p < K; p++)
+            {
+                double a = TransA ? A[AOffset + (p * Lda) + i] : A[AOffset + (i * Lda) + p];
+                double b = TransB ? B[BOffset + (j * Ldb) + p] : B[BOffset + (p * Ldb) + j];
+                sum += Math.Abs(a * b);
+            }
+            double magnitude = (Math.Abs(Alpha) * sum) + (Beta == 0f ? 0 : Math.Abs(Beta * (double)C[COffset + (i * Ldc) + j]));
+            if (Epilogue.ColumnScale is { } scale)
+            {
+                magnitude *= Math.Abs(scale[Epilogue.ColumnScaleOffset + j]);
+            }
+            if (Epilogue.ColumnBias is { } bias)
+            {
+                magnitude += Math.Abs(bias[Epilogue.ColumnBiasOffset + j]);
+            }
+            return magnitude;
+        }
+    }
+
+    /// <summary>A small seeded generator (xorshift64*), so the inputs never depend on System.Random's version.</summary>
+    private sealed class TestRandom(ulong seed)
+    {
+        private ulong _state = (seed * 0x9E3779B97F4A7C15UL) | 1;
+
+        /// <summary>Values in ±[0.25, 1]: random signs and magnitudes, never zero.</summary>
+        public float[] Array(int length)
+        {
+            float[] values = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                _state ^= _state >> 12;
+                _state ^= _state << 25;
+                _state ^= _state >> 27;
+                ulong bits = _state * 0x2545F4914F6CDD1DUL;
+                float magnitude = 0.25f + (0.75f * (bits >> 40) / (1 << 24));
+                values[i] = (bits & 1) == 0 ? magnitude : -magnitude;
+            }
+            return values;
+        }
+    }
+}
