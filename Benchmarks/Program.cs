@@ -24,6 +24,8 @@ public static class Program
         {
             case "compare":
                 return CompareCommand.Run(args[1..], Console.Out, Console.Error);
+            case "speed":
+                return Speed.SpeedCommand.Run(args[1..]);
             case "bench":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;
@@ -39,6 +41,7 @@ public static class Program
                       compare [options]                 (the default) train one network as plain, weight norm, batch norm and
                                                         weight norm + mean-only batch norm, and compare them; compare --help
                                                         lists the options
+                      speed [options]                   time the GEMM and Conv2d against the FMA peak and PyTorch (speed --help)
                       bench [BenchmarkDotNet options]   run the BenchmarkDotNet suites, e.g. bench --filter '*Mlp*'
                       help                              this text
 
