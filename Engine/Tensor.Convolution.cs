@@ -80,8 +80,11 @@ public sealed partial class Tensor
         return result;
     }
 
-    /// <summary>y (N, O, Ho·Wo) = W (O, C·kh·kw) · im2col(x[n]) for each image n; overwrites y.</summary>
-    private static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window)
+    /// <summary>
+    /// y (N, O, Ho·Wo) = W (O, C·kh·kw) · im2col(x[n]) for each image n; overwrites y. x, W and y contiguous. Internal so
+    /// that the fused weight-norm convolution (Layers/Conv2d.cs) runs the same im2col + GEMM on its direction V.
+    /// </summary>
+    internal static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window)
     {
         int batch = x._shape[0], outChannels = w._shape[0];
         int rows = window.ColumnRows, positions = window.ColumnCount; // C·kh·kw, Ho·Wo
@@ -118,8 +121,9 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Accumulates ∂W (O, C·kh·kw) += Σₙ ∂y[n]·cols[n]ᵀ and ∂x[n] += col2im(Wᵀ·∂y[n]); either sink may be null.
+    /// Internal so that the fused weight-norm convolution (Layers/Conv2d.cs) reuses it with ∂y = δ' and W = V.
     /// </summary>
-    private static void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? inputSink, Tensor? weightSink, in Window2d window)
+    internal static void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? inputSink, Tensor? weightSink, in Window2d window)
     {
         if (inputSink is null && weightSink is null)
         {
@@ -178,8 +182,8 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// The one call to the matrix product, so that switching convolution to the packed <c>Gemm.Multiply</c> (same
-    /// signature) is this line. <c>C = alpha·op(A)·op(B) + beta·C</c>, row-major; beta = 0 ignores C's contents.
+    /// Every matrix product of the convolution goes through here, on the packed <see cref="Gemm"/>:
+    /// <c>C = alpha·op(A)·op(B) + beta·C</c>, row-major; beta = 0 ignores C's contents.
     /// </summary>
     private static void ConvolutionGemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) =>
@@ -204,8 +208,11 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>Checks Conv2d's arguments and returns the window of one image, or throws naming the op and the shapes.</summary>
-    private static Window2d Conv2dWindow(int[] input, int[] weight, int[]? bias,
+    /// <summary>
+    /// Checks Conv2d's arguments and returns the window of one image, or throws naming the op and the shapes. Internal
+    /// for the fused weight-norm convolution (Layers/Conv2d.cs), which takes the same arguments.
+    /// </summary>
+    internal static Window2d Conv2dWindow(int[] input, int[] weight, int[]? bias,
         (int Height, int Width) stride, (int Height, int Width) padding, (int Height, int Width) dilation)
     {
         if (input.Length != 4)

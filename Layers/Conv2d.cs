@@ -1,60 +1,117 @@
 using NeuralCore.Engine;
+using NeuralCore.Engine.Autodiff;
+using NeuralCore.Engine.Kernels;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NeuralCore.Layers;
 
-// STAND-IN (wt-run): a minimal Conv2d so the runner builds before the real layer lands. The lead replaces this file
-// with the colleague's Conv2d; only the public constructor below is the agreed API.
-
 /// <summary>
-/// STAND-IN for the real Conv2d: a 2-D convolution (N, C, H, W) → (N, O, Ho, Wo) with PyTorch's default init; the
-/// weight can be weight-normalized (fused path here: the convolution by v, then a per-channel scale g/‖v‖).
+/// A 2-D convolution layer (PyTorch's <c>nn.Conv2d</c> with square kernels and the same stride, padding and dilation on
+/// both axes): input (N, C, H, W) → output (N, O, Ho, Wo) with <c>Ho = ⌊(H + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1</c>
+/// (Wo likewise). Its weight (O, C, k, k) can be weight-normalized (<see cref="WithWeightNorm"/>), one norm per output
+/// channel over (C·k·k).
 /// </summary>
+/// <example><code>
+/// var conv = new Conv2d(3, 96, 3, padding: 1).WithWeightNorm(); // bias (96), weight_g (96, 1, 1, 1), weight_v (96, 3, 3, 3)
+/// Tensor y = conv.Forward(x);                                   // x (100, 3, 32, 32) → y (100, 96, 32, 32)
+/// </code></example>
 public sealed class Conv2d : WeightNormalizableLayer
 {
-    private readonly int _stride;
-    private readonly int _padding;
-    private readonly int _dilation;
-
-    /// <summary>A convolution with weight (out, in, k, k) and bias (out), both ~ U(−1/√fan_in, 1/√fan_in).</summary>
-    /// <exception cref="ArgumentException">A size is out of range.</exception>
-    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, bool bias = true,
-        RandomGenerator? random = null)
-        : base(CreateWeight(inChannels, outChannels, kernelSize, random), bias ? CreateBias(inChannels * kernelSize * kernelSize, outChannels, random) : null)
+    /// <summary>
+    /// A layer with PyTorch's default init: <c>W ~ U(−1/√fan_in, 1/√fan_in)</c> (Kaiming uniform with a = √5 on the
+    /// (O, C, k, k) weight, fan_in = C·k·k) and <c>b ~ U(−1/√fan_in, 1/√fan_in)</c>, drawn in that order from
+    /// <paramref name="random"/> (<see cref="Init.DefaultGenerator"/> when null).
+    /// </summary>
+    /// <param name="inChannels">Input channels C, ≥ 1.</param>
+    /// <param name="outChannels">Output channels O, ≥ 1.</param>
+    /// <param name="kernelSize">The kernel's height and width k, ≥ 1.</param>
+    /// <param name="stride">Step between window placements, ≥ 1.</param>
+    /// <param name="padding">Zeros added on every side, ≥ 0.</param>
+    /// <param name="dilation">Spacing between kernel taps, ≥ 1.</param>
+    /// <param name="bias">Whether to learn a bias (one per output channel).</param>
+    /// <param name="random">The generator for the initial values.</param>
+    /// <exception cref="ArgumentException">A channel count or the kernel size is below 1, or stride/padding/dilation is out of range.</exception>
+    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,
+        bool bias = true, RandomGenerator? random = null)
+        : this(CreateWeight(inChannels, outChannels, kernelSize, stride, padding, dilation, random),
+            bias ? CreateBias(inChannels * kernelSize * kernelSize, outChannels, random) : null, stride, padding, dilation)
     {
-        InChannels = inChannels;
-        OutChannels = outChannels;
-        KernelSize = kernelSize;
-        _stride = stride;
-        _padding = padding;
-        _dilation = dilation;
     }
 
-    /// <summary>Input channels.</summary>
+    private Conv2d(Tensor weight, Tensor? bias, int stride, int padding, int dilation)
+        : base(weight, bias)
+    {
+        OutChannels = weight.Size(0);
+        InChannels = weight.Size(1);
+        KernelSize = weight.Size(2);
+        Stride = stride;
+        Padding = padding;
+        Dilation = dilation;
+    }
+
+    /// <summary>Input channels C (axis 1 of the input).</summary>
     public int InChannels { get; }
 
-    /// <summary>Output channels.</summary>
+    /// <summary>Output channels O (axis 1 of the output).</summary>
     public int OutChannels { get; }
 
     /// <summary>The kernel's height and width.</summary>
     public int KernelSize { get; }
 
-    /// <inheritdoc/>
-    public override string ToString() => $"Conv2d({InChannels}→{OutChannels}, {KernelSize}×{KernelSize})";
+    /// <summary>Step between window placements, on both axes.</summary>
+    public int Stride { get; }
 
-    /// <inheritdoc/>
-    protected override float DataInitEpsilon => 1e-8f;
+    /// <summary>Zeros added on every side.</summary>
+    public int Padding { get; }
+
+    /// <summary>Spacing between kernel taps (1: a dense kernel).</summary>
+    public int Dilation { get; }
+
+    /// <summary>
+    /// A layer whose parameters are copies of <paramref name="weight"/> (O, C, k, k) and <paramref name="bias"/> (O),
+    /// e.g. the result of folding a batch norm (<see cref="Folding"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The weight is not (O, C, k, k) with a square kernel, the bias is not (O), or stride/padding/dilation is out of range.
+    /// </exception>
+    public static Conv2d FromWeights(Tensor weight, Tensor? bias, int stride = 1, int padding = 0, int dilation = 1)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 4 || weight.Size(2) != weight.Size(3) || weight.Count == 0)
+        {
+            throw new ArgumentException($"Conv2d.FromWeights: weight {weight.ShapeText}; expected (out, in, k, k) with a square kernel.");
+        }
+        CheckGeometry("Conv2d.FromWeights", stride, padding, dilation);
+        return new Conv2d(weight.Copy(), bias?.Copy(), stride, padding, dilation);
+    }
+
+    /// <summary>
+    /// Switches on weight normalization: <c>weight</c> becomes <c>weight_g</c> and <c>weight_v</c> with
+    /// <c>g = ‖v‖</c>, so the output is unchanged (to rounding).
+    /// </summary>
+    /// <param name="dim">0 (default): one norm per output channel over (C·k·k), <c>g</c> (O, 1, 1, 1). null: one norm
+    /// over the whole weight, <c>g</c> a scalar. Other axes (1…3 or negative) keep that axis instead (always unfused).</param>
+    /// <param name="mode">The fused path (default) or the unfused reference.</param>
+    /// <returns>This layer.</returns>
+    /// <exception cref="InvalidOperationException">Weight norm is already applied.</exception>
+    /// <exception cref="ArgumentException"><paramref name="dim"/> is out of range.</exception>
+    public Conv2d WithWeightNorm(int? dim = 0, WeightNormMode mode = WeightNormMode.Fused)
+    {
+        EnableWeightNorm(dim, mode);
+        return this;
+    }
+
+    /// <summary>E.g. <c>Conv2d(3→96, k3, s1, p1)</c> (with <c>, d2</c> before the parenthesis when dilated).</summary>
+    public override string ToString() =>
+        $"Conv2d({InChannels}→{OutChannels}, k{KernelSize}, s{Stride}, p{Padding}{(Dilation == 1 ? "" : $", d{Dilation}")})";
 
     /// <inheritdoc/>
     protected override Tensor PlainForward(Tensor input, Tensor weight, Tensor? bias) =>
-        input.Conv2d(weight, bias, _stride, _padding, _dilation);
+        input.Conv2d(weight, bias, Stride, Padding, Dilation);
 
     /// <inheritdoc/>
-    protected override Tensor FusedForward(Tensor input, Tensor v, Tensor g, Tensor? bias)
-    {
-        Tensor scale = g.Reshape(1, -1, 1, 1) / WeightNorm.Norm(v, 0).Reshape(1, -1, 1, 1); // (1, O, 1, 1)
-        Tensor y = input.Conv2d(v, null, _stride, _padding, _dilation) * scale;
-        return bias is null ? y : y + bias.Reshape(1, -1, 1, 1);
-    }
+    protected override Tensor FusedForward(Tensor input, Tensor v, Tensor g, Tensor? bias) =>
+        WeightNormFunctional(input, v, g, bias, Stride, Padding, Dilation);
 
     /// <inheritdoc/>
     protected override void CheckInput(Tensor input)
@@ -63,23 +120,242 @@ public sealed class Conv2d : WeightNormalizableLayer
         {
             throw new ArgumentException($"{this}: input {input.ShapeText}, expected (N, {InChannels}, H, W).");
         }
+        int outHeight = Window2d.OutputSize(input.Size(2), KernelSize, Stride, Padding, Dilation);
+        int outWidth = Window2d.OutputSize(input.Size(3), KernelSize, Stride, Padding, Dilation);
+        if (outHeight < 1 || outWidth < 1)
+        {
+            int span = Dilation * (KernelSize - 1) + 1;
+            throw new ArgumentException(
+                $"{this}: input {input.ShapeText} is too small: the kernel spans {span}×{span} but the padded input is " +
+                $"{input.Size(2) + 2 * Padding}×{input.Size(3) + 2 * Padding}, so the output would be {outHeight}×{outWidth}.");
+        }
     }
 
     /// <inheritdoc/>
-    protected override int OutputUnitAxis(int outputRank) => 1;
+    protected override int OutputUnitAxis(int outputRank) => 1; // (N, O, Ho, Wo): statistics per channel over N, Ho, Wo
 
-    private static Tensor CreateWeight(int inChannels, int outChannels, int kernelSize, RandomGenerator? random)
+    /// <summary>1e-8: the reference code's ε for convolutional layers in <c>g ← init_scale/√(var[t] + ε)</c>.</summary>
+    protected override float DataInitEpsilon => 1e-8f;
+
+    // ---------------------------------------------------------------- the fused weight-norm op
+
+    /// <summary>
+    /// The weight-normalized convolution without building <c>w</c> (op label <c>weight_norm_conv2d</c>):
+    /// <c>u = conv(x, V)</c> by the engine's im2col + GEMM on the raw direction V, then <c>y = u·s_o + b_o</c> per output
+    /// channel o with <c>s_o = g_o/‖v_o‖</c> (DESIGN.md "Fused forward"; <c>‖v_o‖</c> over C·kh·kw). Differentiable in all
+    /// inputs, with the hand-written backward of docs/weight-normalization.md section 4 (the convolution part).
+    /// </summary>
+    /// <param name="input">(N, C, H, W).</param>
+    /// <param name="v">(O, C, kh, kw).</param>
+    /// <param name="g">O scales (one norm per output channel, dim = 0; e.g. shape (O, 1, 1, 1)) or one (one norm over all of v, dim = null).</param>
+    /// <param name="bias">(O), or null.</param>
+    /// <param name="stride">Step between window placements, ≥ 1.</param>
+    /// <param name="padding">Zeros added on every side, ≥ 0.</param>
+    /// <param name="dilation">Spacing between kernel taps, ≥ 1.</param>
+    /// <returns>(N, O, Ho, Wo).</returns>
+    /// <exception cref="ArgumentException">The shapes or the geometry do not fit; the message names them.</exception>
+    public static Tensor WeightNormFunctional(Tensor input, Tensor v, Tensor g, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(g);
+        Window2d window = Tensor.Conv2dWindow(input.ShapeArray, v.ShapeArray, bias?.ShapeArray,
+            (stride, stride), (padding, padding), (dilation, dilation));
+        int batch = input.Size(0), outC = v.Size(0), rowLength = v.Count / outC, positions = window.ColumnCount;
+        int groups = g.Count;
+        if (groups != outC && groups != 1)
+        {
+            throw new ArgumentException(
+                $"Conv2d.WeightNormFunctional: g {g.ShapeText} has {groups} elements; expected {outC} (one per output channel of v {v.ShapeText}) or 1 (one norm over all of v).");
+        }
+        int[] shape = [batch, outC, window.OutputHeight, window.OutputWidth]; // (N, O, Ho, Wo)
+        Shapes.Count(shape, "Conv2d.WeightNormFunctional");
+        input = input.Contiguous();
+        v = v.Contiguous();
+        g = g.Contiguous();
+        bias = bias?.Contiguous();
+        Tape? tape = bias is null ? Tape.ForInputs(input, v, g) : Tape.ForInputs([input, v, g, bias]);
+        Tensor result = Tensor.NewResult(tape, shape);
+
+        // ‖v_o‖ over (C·kh·kw) and s_o = g_o/‖v_o‖, once per forward (rows 0 and 1 of stats, (2, O)); kept for backward
+        // when recording, in scratch memory otherwise. The weight seen as the matrix (O, C·kh·kw): one norm per row.
+        Tensor? stats = tape is null ? null : Tensor.NewResult(tape, [2, outC]);
+        using Scratch statsScratch = tape is null ? Scratch.Rent(2 * outC) : default;
+        Span<float> statsSpan = stats is null ? statsScratch.Span : stats.AsSpan();
+        Span<float> norms = statsSpan[..outC], scale = statsSpan[outC..];
+        WeightNormKernels.RowNorms(v.AsSpan(), outC, rowLength, groups, norms);
+        ReadOnlySpan<float> gValues = g.AsSpan();
+        for (int o = 0; o < outC; o++)
+        {
+            scale[o] = gValues[groups == 1 ? 0 : o] / norms[o]; // s_o = g_o/‖v_o‖
+        }
+
+        // u = conv(x, V) (N, O, Ho, Wo): the engine's im2col + GEMM on V. The backward needs u for ∂g, so with a tape it
+        // gets its own buffer; without one it is computed in the output and scaled in place.
+        Tensor u = tape is null ? result : Tensor.NewResult(tape, shape);
+        Tensor.Conv2dForward(input, v, u, window);
+        // y = u·s_o + b_o per channel (the epilogue).
+        ChannelScaleBiasEpilogue(u.AsSpan(), result.AsSpan(), batch, outC, positions, scale, bias is null ? default : bias.AsSpan());
+
+        if (tape is not null)
+        {
+            TapeEntry entry = bias is null
+                ? tape.Record("weight_norm_conv2d", result, WeightNormConv2dBackward, input, v, g)
+                : tape.Record("weight_norm_conv2d", result, WeightNormConv2dBackward, [input, v, g, bias]);
+            entry.Saved = u;
+            entry.Saved2 = stats;
+            entry.Ints = window.ToInts();
+        }
+        return result;
+    }
+
+    // weight_norm_conv2d, with δ = ∂L/∂y (N, O, Ho, Wo), the saved u = conv(x, V), ‖v_o‖ and s_o (DESIGN.md "Fused
+    // backward", one unit per output channel, sums over n and the output positions p):
+    //   ∂b_o  += Σ_{n,p} δ_nop
+    //   ∂g_o  += Σ_{n,p} δ_nop·u_nop / ‖v_o‖
+    //   δ'     = δ·s_o per channel
+    //   ∂x    += conv_backward_data(δ', V)        = col2im(Vᵀ·δ'[n])      (the engine's conv backward)
+    //   ∂V    += conv_backward_weight(δ', x)      = Σₙ δ'[n]·cols[n]ᵀ
+    //            − diag(s_o·∂g_o/‖v_o‖)·V          (the norm's share, row by row of V as (O, C·kh·kw))
+    // For dim = null (one group) ∂g is the sum of the per-channel terms and every channel shares ‖v‖ and s.
+    private static void WeightNormConv2dBackward(TapeEntry e, Tensor dy)
+    {
+        Tensor x = e.Input(0), v = e.Input(1), g = e.Input(2);
+        Tensor u = e.Saved!, stats = e.Saved2!;
+        Window2d window = Window2d.FromInts(e.Ints!);
+        int batch = x.Size(0), outC = v.Size(0), rowLength = v.Count / outC, positions = window.ColumnCount, groups = g.Count;
+        ReadOnlySpan<float> norms = stats.AsSpan()[..outC], scale = stats.AsSpan()[outC..];
+        Tensor? sinkX = e.GradSink(0), sinkV = e.GradSink(1), sinkG = e.GradSink(2);
+        Tensor? sinkB = e.InputCount > 3 ? e.GradSink(3) : null;
+        bool needGradG = sinkV is not null || sinkG is not null; // ∂V's correction needs ∂g too
+
+        float[] scaled = e.Tape.Rent(dy.Count); // δ' (N, O, Ho, Wo)
+        try
+        {
+            using Scratch dot = needGradG ? Scratch.RentZeroed(outC) : default;       // Σ_{n,p} δ·u (O)
+            using Scratch coefficient = sinkV is not null ? Scratch.Rent(outC) : default; // s_o·∂g_o/‖v_o‖ (O)
+            ChannelBackwardPass(dy.AsSpan(), u.AsSpan(), scale, batch, outC, positions,
+                sinkB is null ? default : sinkB.AsSpan(), dot.Span, scaled);
+
+            if (needGradG)
+            {
+                using Scratch gradG = Scratch.Rent(groups); // (groups)
+                int channelsPerGroup = outC / groups;
+                for (int k = 0; k < groups; k++)
+                {
+                    double sum = 0;
+                    for (int o = k * channelsPerGroup; o < (k + 1) * channelsPerGroup; o++)
+                    {
+                        sum += dot.Span[o];
+                    }
+                    gradG.Span[k] = (float)(sum / norms[k * channelsPerGroup]); // ∂g = Σ δ·u / ‖v‖
+                }
+                if (sinkG is not null)
+                {
+                    TensorPrimitives.Add(sinkG.AsSpan(), gradG.Span, sinkG.AsSpan());
+                }
+                for (int o = 0; o < coefficient.Span.Length; o++)
+                {
+                    coefficient.Span[o] = scale[o] * gradG.Span[groups == 1 ? 0 : o] / norms[o];
+                }
+            }
+            if (sinkX is not null || sinkV is not null)
+            {
+                // ∂x += conv_backward_data(δ', V), ∂V += conv_backward_weight(δ', x): the plain conv's backward on V.
+                Tensor.Conv2dBackward(x, v, Tensor.Wrap(scaled, dy.ShapeArray), sinkX, sinkV, window);
+            }
+            if (sinkV is not null)
+            {
+                WeightNormKernels.SubtractScaledRows(v.AsSpan(), coefficient.Span, outC, rowLength, sinkV.AsSpan()); // −diag(c)·V
+            }
+        }
+        finally
+        {
+            e.Tape.Return(scaled);
+        }
+    }
+
+    /// <summary>
+    /// THE EPILOGUE PASS (to be replaced): <c>y[n, o, :] = u[n, o, :]·scale[o] + bias[o]</c> over (N, O, positions). An
+    /// empty <paramref name="bias"/> means 0; <paramref name="u"/> and <paramref name="y"/> may be the same memory.
+    /// </summary>
+    /// <remarks>
+    /// Per image the GEMM computes <c>y[n] (O, Ho·Wo) = V (O, C·kh·kw) · cols</c>, so a channel is a <em>row</em> of the GEMM's
+    /// output: the packed GEMM's epilogue applies this while the tile is in registers once it takes a per-row scale and
+    /// bias (its <c>GemmEpilogue</c> has per-column ones, which fit Linear's (N, out) layout).
+    /// </remarks>
+    private static void ChannelScaleBiasEpilogue(ReadOnlySpan<float> u, Span<float> y, int batch, int channels, int positions,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            for (int o = 0; o < channels; o++)
+            {
+                int start = (n * channels + o) * positions;
+                ReadOnlySpan<float> uRow = u.Slice(start, positions);   // (Ho·Wo)
+                Span<float> yRow = y.Slice(start, positions);
+                TensorPrimitives.Multiply(uRow, scale[o], yRow);         // y = u·s_o ...
+                if (!bias.IsEmpty)
+                {
+                    TensorPrimitives.Add(yRow, bias[o], yRow);           // ... + b_o
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One pass over δ (N, O, positions) for the fused backward: <c>biasGrad[o] += Σ_{n,p} δ</c> (if not empty),
+    /// <c>dot[o] += Σ_{n,p} δ·u</c> (if not empty), and <c>scaled[n, o, :] = δ[n, o, :]·scale[o]</c> (δ').
+    /// </summary>
+    private static void ChannelBackwardPass(ReadOnlySpan<float> delta, ReadOnlySpan<float> u, ReadOnlySpan<float> scale,
+        int batch, int channels, int positions, Span<float> biasGrad, Span<float> dot, Span<float> scaled)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            for (int o = 0; o < channels; o++)
+            {
+                int start = (n * channels + o) * positions;
+                ReadOnlySpan<float> dRow = delta.Slice(start, positions); // (Ho·Wo)
+                if (!biasGrad.IsEmpty)
+                {
+                    biasGrad[o] += TensorPrimitives.Sum(dRow);
+                }
+                if (!dot.IsEmpty)
+                {
+                    dot[o] += TensorPrimitives.Dot(dRow, u.Slice(start, positions));
+                }
+                TensorPrimitives.Multiply(dRow, scale[o], scaled.Slice(start, positions));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- construction
+
+    private static void CheckGeometry(string owner, int stride, int padding, int dilation)
+    {
+        if (stride < 1 || padding < 0 || dilation < 1)
+        {
+            throw new ArgumentException(
+                $"{owner}: stride {stride}, padding {padding}, dilation {dilation}; expected stride ≥ 1, padding ≥ 0 and dilation ≥ 1.");
+        }
+    }
+
+    private static Tensor CreateWeight(int inChannels, int outChannels, int kernelSize, int stride, int padding, int dilation, RandomGenerator? random)
+    {
+        string name = $"Conv2d({inChannels}→{outChannels}, k{kernelSize}, s{stride}, p{padding})";
         if (inChannels < 1 || outChannels < 1 || kernelSize < 1)
         {
-            throw new ArgumentException($"Conv2d({inChannels}→{outChannels}, {kernelSize}×{kernelSize}): sizes must be at least 1.");
+            throw new ArgumentException($"{name}: channel counts and the kernel size must be at least 1.");
         }
+        CheckGeometry(name, stride, padding, dilation);
+        // PyTorch's reset_parameters: kaiming_uniform_(weight, a=√5) on (O, C, k, k), i.e. U(−1/√fan_in, 1/√fan_in)
+        // with fan_in = C·k·k (Init.Fans counts the receptive field).
         return Init.KaimingUniform(Tensor.Zeros(outChannels, inChannels, kernelSize, kernelSize), a: MathF.Sqrt(5f), random: random);
     }
 
     private static Tensor CreateBias(int fanIn, int outChannels, RandomGenerator? random)
     {
-        float bound = 1f / MathF.Sqrt(fanIn);
+        float bound = 1f / MathF.Sqrt(fanIn); // PyTorch: U(−1/√fan_in, 1/√fan_in)
         return Init.Uniform(Tensor.Zeros(outChannels), -bound, bound, random);
     }
 }

@@ -14,8 +14,9 @@ namespace NeuralCore.Layers;
 /// How: every eligible layer is armed, then the model's <see cref="Module.Forward"/> runs once, without recording.
 /// Layers run in the order the model calls them, so when an armed layer is reached its input already comes from the
 /// initialized layers before it; it draws <c>v</c>, computes <c>t = v·x/‖v‖</c> (with <c>g = 1</c>, <c>b = 0</c>),
-/// sets <c>g ← init_scale/√(var[t] + ε)</c>, <c>b ← −μ[t]·g</c> (ε = 1e-10, the reference code's value for dense
-/// layers), and passes its new output on (<see cref="WeightNormalizableLayer"/>.InitializeFromBatch). This works for
+/// sets <c>g ← init_scale/√(var[t] + ε)</c>, <c>b ← −μ[t]·g</c> (ε = 1e-10 for Linear and 1e-8 for Conv2d, the
+/// reference code's values for dense and convolutional layers; a Conv2d's statistics are per output channel over N, Ho
+/// and Wo), and passes its new output on (<see cref="WeightNormalizableLayer"/>.InitializeFromBatch). This works for
 /// any model whose forward calls its layers once each, whatever its structure, and never reads stale statistics.
 /// </para>
 /// <para>

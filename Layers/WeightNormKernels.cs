@@ -22,9 +22,9 @@ internal static class WeightNormKernels
         Engine.Kernels.Gemm.Multiply(transA, transB, m, n, k, 1f, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue);
 
     /// <summary>
-    /// <c>y[n, j] = u[n, j]·scale[j] + bias[j]</c> for every row n of a (rows, cols) matrix: the GEMM epilogue, done as a
-    /// separate pass until the packed GEMM applies it while the tile is in registers
-    /// (<c>GemmEpilogue { ColumnScale = scale, ColumnBias = bias }</c>). An empty <paramref name="scale"/> means 1, an
+    /// <c>y[n, j] = u[n, j]·scale[j] + bias[j]</c> for every row n of a (rows, cols) matrix. The fused weight norm keeps
+    /// this as its own pass rather than the GEMM epilogue because backward needs the unscaled <c>u</c> for ∂g
+    /// (DESIGN.md); a layer without a tape could use <c>GemmEpilogue { ColumnScale = scale, ColumnBias = bias }</c>. An empty <paramref name="scale"/> means 1, an
     /// empty <paramref name="bias"/> means 0. <paramref name="u"/> and <paramref name="y"/> may be the same memory.
     /// </summary>
     public static void ScaleBiasEpilogue(ReadOnlySpan<float> u, Span<float> y, int rows, int cols,

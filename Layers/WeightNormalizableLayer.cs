@@ -5,7 +5,7 @@ namespace NeuralCore.Layers;
 
 /// <summary>
 /// A layer with a <c>weight</c> (out, …) and an optional <c>bias</c> (out) whose weight can be reparameterized by
-/// weight normalization: <see cref="Linear"/> now, Conv2d when it lands. This base owns the parameters and the
+/// weight normalization: <see cref="Linear"/> and <see cref="Conv2d"/>. This base owns the parameters and the
 /// switch between the plain form (<c>weight</c>) and the normalized one (<c>weight_g</c>, <c>weight_v</c>), the
 /// diagnostics (<see cref="VNorms"/>, <see cref="EffectiveScale"/>), folding, and the hook for data-dependent init;
 /// a subclass supplies only its plain forward, its fused forward and its input check.
@@ -275,7 +275,8 @@ public abstract class WeightNormalizableLayer : Module
     /// <summary>
     /// Paper §3: <c>v ~ N(0, 0.05²)</c> (if resampling), then with <c>g = 1</c>, <c>b = 0</c> the pre-activation
     /// <c>t = v·x/‖v‖</c> of this batch; per output unit <c>g ← init_scale/√(var[t] + ε)</c>,
-    /// <c>b ← −μ[t]·g</c> (ε = 1e-10). A plain layer does the same with <c>t = W·x</c> and scales the rows of
+    /// <c>b ← −μ[t]·g</c> (ε = <see cref="DataInitEpsilon"/>; statistics per output unit over every other axis of the
+    /// output, e.g. over N, Ho, Wo for a Conv2d's channel). A plain layer does the same with <c>t = W·x</c> and scales the rows of
     /// <c>W</c> instead of <c>g</c>. Returns the output of the initialized layer: per unit, mean 0 and standard
     /// deviation init_scale on this batch (mean not removed when there is no bias).
     /// </summary>

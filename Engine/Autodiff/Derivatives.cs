@@ -83,6 +83,11 @@ public static class Derivatives
         new("linear", "∂x += ∂y·W; ∂W += ∂yᵀ·x; ∂b += Σₙ ∂y   (y = x·Wᵀ + b, leading axes of x flattened into rows n)"),
         new("weight_norm_linear", "s = g/‖v‖, u = x·Vᵀ saved: ∂b += Σₙ δ; ∂g_j += Σₙ δ_nj·u_nj/‖v_j‖; δ' = δ·diag(s); ∂x += δ'·V; " +
             "∂V += δ'ᵀx − diag(s_j·∂g_j/‖v_j‖)·V   (‖v‖ = √(Σv² + ε); dim = null: one g, ∂g summed over rows)"),
+
+        // Weight-normalized convolution (Layers/Conv2d.cs; docs/weight-normalization.md section 4), one unit per output channel o
+        new("weight_norm_conv2d", "s_o = g_o/‖v_o‖ (norm over C·kh·kw), u = conv(x, V) saved, y = u·s_o + b_o: ∂b_o += Σ_{n,p} δ; " +
+            "∂g_o += Σ_{n,p} δ·u/‖v_o‖; δ' = δ·s_o; ∂x += conv_backward_data(δ', V); " +
+            "∂V += conv_backward_weight(δ', x) − diag(s_o·∂g_o/‖v_o‖)·V   (dim = null: one g, ∂g summed over channels)"),
     ];
 
     /// <summary>The rule for the op labelled <paramref name="op"/>, or null if it has none.</summary>

@@ -18,6 +18,7 @@ public static partial class GradientCases
         .. Convolution(),
         .. Normalization(),
         .. WeightNorm(),
+        .. ConvWeightNorm(),
     ];
 
     private static partial IEnumerable<GradientCase> ElementwiseMath();
@@ -35,4 +36,6 @@ public static partial class GradientCases
     private static partial IEnumerable<GradientCase> Normalization();
 
     private static partial IEnumerable<GradientCase> WeightNorm();
+
+    private static partial IEnumerable<GradientCase> ConvWeightNorm();
 }
