@@ -183,12 +183,7 @@ public sealed class Conv2d : WeightNormalizableLayer
         using Scratch statsScratch = tape is null ? Scratch.Rent(2 * outC) : default;
         Span<float> statsSpan = stats is null ? statsScratch.Span : stats.AsSpan();
         Span<float> norms = statsSpan[..outC], scale = statsSpan[outC..];
-        WeightNormKernels.RowNorms(v.AsSpan(), outC, rowLength, groups, norms);
-        ReadOnlySpan<float> gValues = g.AsSpan();
-        for (int o = 0; o < outC; o++)
-        {
-            scale[o] = gValues[groups == 1 ? 0 : o] / norms[o]; // s_o = g_o/‖v_o‖
-        }
+        WeightNormKernels.NormsAndScales(v.AsSpan(), g.AsSpan(), outC, rowLength, groups, norms, scale);
 
         // u = conv(x, V) (N, O, Ho, Wo): the engine's im2col + GEMM on V. The backward needs u for ∂g, so with a tape it
         // gets its own buffer; without one it is computed in the output and scaled in place.

@@ -161,12 +161,7 @@ public static class WeightNorm
         using Scratch statsScratch = tape is null ? Scratch.Rent(2 * outF) : default;
         Span<float> statsSpan = stats is null ? statsScratch.Span : stats.AsSpan();
         Span<float> norms = statsSpan[..outF], scale = statsSpan[outF..];
-        WeightNormKernels.RowNorms(v.AsSpan(), outF, inF, groups, norms);
-        ReadOnlySpan<float> gValues = g.AsSpan();
-        for (int j = 0; j < outF; j++)
-        {
-            scale[j] = gValues[groups == 1 ? 0 : j] / norms[j]; // s_j = g_j/‖v_j‖
-        }
+        WeightNormKernels.NormsAndScales(v.AsSpan(), g.AsSpan(), outF, inF, groups, norms, scale);
 
         // u = x·Vᵀ (rows, out): the plain GEMM, V read in place as the transposed operand. The backward needs u for
         // ∂g, so with a tape it gets its own buffer; without one it is computed in the output and scaled in place.

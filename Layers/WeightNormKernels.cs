@@ -54,6 +54,20 @@ internal static class WeightNormKernels
     }
 
     /// <summary>
+    /// The row norms <c>‖v_i‖</c> (see <see cref="RowNorms"/>) and the scales <c>s_i = g_i/‖v_i‖</c> of the fused forward
+    /// (DESIGN.md "Fused forward"), computed once per forward; with one group a single <c>g</c> serves every row.
+    /// </summary>
+    public static void NormsAndScales(ReadOnlySpan<float> v, ReadOnlySpan<float> g, int rows, int rowLength, int groups,
+        Span<float> rowNorms, Span<float> scale)
+    {
+        RowNorms(v, rows, rowLength, groups, rowNorms);
+        for (int i = 0; i < rows; i++)
+        {
+            scale[i] = g[groups == 1 ? 0 : i] / rowNorms[i]; // s_i = g_i/‖v_i‖
+        }
+    }
+
+    /// <summary>
     /// The norms <c>‖v_i‖ = √(Σ v_i² + ε)</c> of a weight seen as (rows, rowLength), one per group of
     /// <c>rows / groups</c> consecutive rows (groups = rows: one norm per output unit, dim = 0; groups = 1: one norm
     /// over the whole tensor, dim = null), written out per row so that row i reads its group's norm at
