@@ -19,10 +19,8 @@ namespace NeuralCore.Optimizers;
 /// <example><code>
 /// var adam = new Adam(parameters, learningRate: 1e-3);
 /// </code></example>
-public sealed class Adam : Optimizer
+public sealed class Adam : AdamBase
 {
-    private const int ExpAvg = 0, ExpAvgSq = 1, MaxExpAvgSq = 2;
-
     /// <summary>Adam over one group of <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The tensors to train (contiguous leaves, each at most once).</param>
     /// <param name="learningRate">γ, default 1e-3.</param>
@@ -44,50 +42,7 @@ public sealed class Adam : Optimizer
     public Adam(
         IEnumerable<ParameterGroup> groups, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         double weightDecay = 0, bool amsGrad = false)
-        : base("Adam", groups,
-            [(Hyperparameter.LearningRate, learningRate), (Hyperparameter.Beta1, beta1), (Hyperparameter.Beta2, beta2), (Hyperparameter.WeightDecay, weightDecay)],
-            ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"])
+        : base("Adam", groups, learningRate, beta1, beta2, epsilon, weightDecay, amsGrad, decoupledWeightDecay: false)
     {
-        Epsilon = epsilon;
-        AmsGrad = amsGrad;
-        Validate();
     }
-
-    /// <summary>ε, the term that keeps the denominator away from zero.</summary>
-    public double Epsilon { get; set; }
-
-    /// <summary>Whether to divide by the running maximum of the second moment (AMSGrad).</summary>
-    public bool AmsGrad { get; set; }
-
-    private protected override void ValidateSettings() => Check.NonNegative(Name, "eps", Epsilon);
-
-    private protected override void Update(ParameterGroup group, ParameterState state, Tensor parameter, ReadOnlySpan<float> gradient)
-    {
-        var c = new AdamKernel.Coefficients(
-            Value(group, Hyperparameter.LearningRate), Value(group, Hyperparameter.Beta1), Value(group, Hyperparameter.Beta2), Epsilon,
-            Value(group, Hyperparameter.WeightDecay), decoupledWeightDecay: false, state.Step);
-        AdamKernel.Step(
-            parameter.AsSpan(), gradient, state.Buffer(ExpAvg, parameter), state.Buffer(ExpAvgSq, parameter),
-            AmsGrad ? state.Buffer(MaxExpAvgSq, parameter) : [], AmsGrad, c);
-    }
-
-    private protected override void WriteSettings(TrainingState state)
-    {
-        state.Scalars["eps"] = Epsilon;
-        state.Scalars["amsgrad"] = AmsGrad ? 1 : 0;
-    }
-
-    private protected override void ReadSettings(TrainingState state, bool apply)
-    {
-        double epsilon = state.Scalar("eps", Name);
-        bool amsGrad = ReadFlag(state, "amsgrad");
-        Check.NonNegative(Name, "eps", epsilon);
-        if (apply)
-        {
-            Epsilon = epsilon;
-            AmsGrad = amsGrad;
-        }
-    }
-
-    private protected override bool IsSettingKey(string key) => key is "eps" or "amsgrad";
 }
