@@ -11,7 +11,7 @@ namespace NeuralCore.Benchmarks.Speed;
 /// </summary>
 internal static class SpeedCases
 {
-    /// <summary>Every case: square GEMMs, the MLP's GEMMs, then the convolution's passes.</summary>
+    /// <summary>Every case: square GEMMs, the MLP's GEMMs, the convolution's passes, then the networks of <see cref="StepCases"/>.</summary>
     public static IReadOnlyList<SpeedCase> All()
     {
         var cases = new List<SpeedCase>();
@@ -25,6 +25,7 @@ internal static class SpeedCases
         cases.Add(GemmCase(true, false, 1000, 784, 100));   // backward ∂W1 = δᵀ · x: δ (100, 1000), x (100, 784)
         cases.Add(GemmCase(false, false, 100, 784, 1000));  // backward ∂x = δ · W1: δ (100, 1000), W1 (1000, 784)
         cases.AddRange(ConvolutionCases(batch: 100, channels: 32, size: 28, outChannels: 32, kernel: 3, padding: 1));
+        cases.AddRange(StepCases.All()); // issue 7: whole training steps and inference
         return cases;
     }
 

@@ -70,6 +70,8 @@ public static class SpeedCommand
                 SpeedRun peer = SpeedRun.Parse(File.ReadAllText(options.ComparePath), options.ComparePath);
                 output.WriteLine();
                 SpeedReport.Comparison(output, ours, peer);
+                SpeedReport.RatiosToPlain(output, ours.Cases, $"{ours.Tool}: ratio to plain");
+                SpeedReport.RatiosToPlain(output, peer.Cases, $"{peer.Tool}: ratio to plain");
             }
             return 0;
         }
@@ -113,8 +115,10 @@ public static class SpeedCommand
                 peakWorkingSet = self.PeakWorkingSet64;
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak working set {peakWorkingSet / (1024.0 * 1024.0):F0} MB"));
+            SpeedReport.RatiosToPlain(output, results);
             return new SpeedRun("neuralcore", options.Threads, peak, results)
             {
+                PeakWorkingSetMb = peakWorkingSet / (1024.0 * 1024.0),
                 Machine = machine,
                 DateUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             };

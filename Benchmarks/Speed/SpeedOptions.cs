@@ -31,13 +31,15 @@ internal sealed class SpeedOptions
     public const string Usage = """
         usage: speed [options]
 
-        Times NeuralCore's GEMM and Conv2d on the cases of issue 3 and prints a table: median, min and max ms per call
-        and GFLOP/s, beside this machine's measured FMA peak.
+        Times NeuralCore's GEMM and Conv2d on the cases of issue 3, and whole networks on those of issue 7 (mlp-step,
+        cnn-step: one Adam training step under plain, wn, wn-unfused, bn, wn-mobn; mlp-infer: eval forward at batch
+        1 and 100), and prints a table: median, min and max ms per call, GFLOP/s beside this machine's measured FMA
+        peak, managed bytes allocated per call, and each network case's ratio to plain.
 
         options:
           --threads N      threads for the GEMM (default: all logical CPUs)
           --seconds S      measuring time per case after warm-up (default 1.0)
-          --filter TEXT    only the cases whose name contains TEXT, e.g. 'gemm 1024x' or 'conv2d'
+          --filter TEXT    only the cases whose name contains TEXT, e.g. 'gemm 1024x', 'conv2d', 'mlp-step'
           --json FILE      also write the results as JSON (the schema of issue 3)
           --compare FILE   print another tool's JSON (e.g. Benchmarks/peers/pytorch_speed.py's) beside ours, matched by name
           --from FILE      take our results from this JSON instead of measuring (with --compare: compare two saved runs)

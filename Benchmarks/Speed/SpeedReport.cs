@@ -40,6 +40,10 @@ internal static class SpeedReport
             {
                 output.WriteLine(Invariant($"FMA peak measured by {run.Tool}: {peak:F1} GFLOP/s ({run.Threads} threads)"));
             }
+            if (run.PeakWorkingSetMb is double workingSet)
+            {
+                output.WriteLine(Invariant($"peak working set of {run.Tool}: {workingSet:F0} MB"));
+            }
         }
         string a = Short(ours.Tool), b = Short(peer.Tool);
         output.WriteLine(Invariant(
@@ -72,6 +76,46 @@ internal static class SpeedReport
                     $"{theirs.Name,-NameWidth} {"-",12} {Ms(theirs.MedianMs),12} {"-",14} {"-",14} {Gflops(theirs.Gflops),14} {"-",13}"));
             }
         }
+    }
+
+    /// <summary>
+    /// For the network cases (<c>mlp-step</c>, <c>cnn-step</c>, <c>mlp-infer</c>, named <c>kind [bN] variant</c>): each
+    /// case's median over that of the <c>plain</c> case of the same kind and batch. Prints nothing without such cases.
+    /// </summary>
+    public static void RatiosToPlain(TextWriter output, IReadOnlyList<SpeedCaseResult> results, string? title = null)
+    {
+        var byName = new Dictionary<string, SpeedCaseResult>(StringComparer.Ordinal);
+        foreach (SpeedCaseResult result in results)
+        {
+            byName.TryAdd(result.Name, result);
+        }
+        bool header = false;
+        foreach (SpeedCaseResult result in results)
+        {
+            if (result.Kind is not ("mlp-step" or "cnn-step" or "mlp-infer") || !byName.TryGetValue(PlainName(result.Name), out SpeedCaseResult? plain))
+            {
+                continue;
+            }
+            if (!header)
+            {
+                output.WriteLine();
+                if (title is not null)
+                {
+                    output.WriteLine(title);
+                }
+                output.WriteLine(Invariant($"{"case",-NameWidth} {"median ms",10} {"× plain",8} {"min–max × plain",16}"));
+                header = true;
+            }
+            string spread = Invariant($"{Ratio(result.MinMs, plain.MedianMs)}–{Ratio(result.MaxMs, plain.MedianMs)}");
+            output.WriteLine(Invariant($"{result.Name,-NameWidth} {Ms(result.MedianMs),10} {Ratio(result.MedianMs, plain.MedianMs),8} {spread,16}"));
+        }
+    }
+
+    // "mlp-step wn-mobn" → "mlp-step plain"; "mlp-infer b1 wn" → "mlp-infer b1 plain".
+    private static string PlainName(string name)
+    {
+        int space = name.LastIndexOf(' ');
+        return space < 0 ? name : name[..space] + " plain";
     }
 
     private static string Short(string tool) => tool.Length <= 10 ? tool : tool[..10];

@@ -9,7 +9,8 @@ namespace NeuralCore.Benchmarks.Speed;
 /// The results of one <c>speed</c> run, or of a peer tool's run, as one JSON object that every tool writes alike:
 /// <c>{"tool": "neuralcore", "threads": 2, "fma_peak_gflops": 205.2, "cases": [{"kind": "gemm", "name": "gemm
 /// 1024x1024x1024 NN", "m": 1024, "n": 1024, "k": 1024, "median_ms": 10.4, "min_ms": 10.1, "max_ms": 11.0,
-/// "gflops": 206.5}, ...]}</c>. Extra top-level fields (<c>machine</c>, <c>date_utc</c>) are informative only.
+/// "gflops": 206.5}, ...]}</c>. Extra top-level fields (<c>machine</c>, <c>date_utc</c>, <c>peak_working_set_mb</c>) are
+/// informative only.
 /// </summary>
 internal sealed class SpeedRun
 {
@@ -40,6 +41,9 @@ internal sealed class SpeedRun
     /// <summary>When the run ended (UTC, ISO 8601), or null.</summary>
     public string? DateUtc { get; init; }
 
+    /// <summary>The process's peak working set (MB) at the end of the run, or null if not measured.</summary>
+    public double? PeakWorkingSetMb { get; init; }
+
     /// <summary>The run as indented JSON (numbers invariant, times rounded to 0.1 µs, GFLOP/s to 0.01).</summary>
     public string ToJson()
     {
@@ -60,6 +64,10 @@ internal sealed class SpeedRun
             if (DateUtc is not null)
             {
                 writer.WriteString("date_utc", DateUtc);
+            }
+            if (PeakWorkingSetMb is double workingSet)
+            {
+                writer.WriteNumber("peak_working_set_mb", Math.Round(workingSet, 1));
             }
             writer.WriteStartArray("cases");
             foreach (SpeedCaseResult result in Cases)
@@ -148,6 +156,7 @@ internal sealed class SpeedRun
             {
                 Machine = root.TryGetProperty("machine", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
                 DateUtc = root.TryGetProperty("date_utc", out JsonElement d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null,
+                PeakWorkingSetMb = Optional(root, "peak_working_set_mb"),
             };
         }
         catch (JsonException e)

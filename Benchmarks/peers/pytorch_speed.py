@@ -19,12 +19,23 @@ batches until the budget is spent (at least 5); median, min and max of the batch
   ZeroGrad) are timed directly;
   `backward-data` / `backward-weight` are the paired difference of forward+backward with only x (only w) requiring
   grad and the same forward (autograd then computes only that gradient). FLOPs 2·N·O·C·kh·kw·Ho·Wo per pass.
+- Networks (issue 7; Benchmarks/Speed/StepCases.cs): `mlp-step`, `cnn-step` = one training step (zero_grad
+  (set_to_none=False), forward, F.cross_entropy, backward, Adam(1e-3).step()) of the MLP 784-1000-1000-10 (ReLU,
+  batch 100) and of the CNN (100, 1, 28, 28) conv3x3(1->32)-ReLU-conv3x3(32->32)-ReLU-maxpool2-conv3x3(32->64)-ReLU-
+  conv3x3(64->64)-ReLU-maxpool2-flatten-linear(3136->10), every conv padded by 1; variants plain, wn
+  (torch.nn.utils.parametrizations.weight_norm on every Linear/Conv2d; on PyTorch < 2.1, which lacks it,
+  torch.nn.utils.weight_norm), bn (BatchNorm after each hidden layer,
+  hidden bias off), wn-mobn (weight norm + MeanOnlyBatchNorm below, hidden bias off). PyTorch has no unfused/fused
+  split, so there is no wn-unfused here. `mlp-infer`: the MLP's forward in eval mode under torch.no_grad() at batch
+  1 and 100, plain and wn (weight norm removed: the folded weights). FLOPs: GEMM/conv layers only, forward 2*MACs,
+  a step 3x the forward. Top-level peak_working_set_mb = ru_maxrss.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import time
 
@@ -152,6 +163,126 @@ def conv_cases(batch=100, channels=32, size=28, out_channels=32, kernel=3, paddi
     ]
 
 
+class MeanOnlyBatchNorm(torch.nn.Module):
+    """Mean-only batch norm (Salimans & Kingma 2016): subtract the batch mean per feature/channel, add a learned bias."""
+
+    def __init__(self, features, momentum=0.1):
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.zeros(features))
+        self.register_buffer("running_mean", torch.zeros(features))
+        self.momentum = momentum
+
+    def forward(self, x):
+        dims = [0] + list(range(2, x.dim()))
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        if self.training:
+            mean = x.mean(dim=dims)
+            with torch.no_grad():
+                self.running_mean.mul_(1 - self.momentum).add_(mean, alpha=self.momentum)
+        else:
+            mean = self.running_mean
+        return x - mean.view(shape) + self.bias.view(shape)
+
+
+STEP_VARIANTS = ("plain", "wn", "bn", "wn-mobn")
+MLP_MACS = 784 * 1000 + 1000 * 1000 + 1000 * 10
+CNN_MACS = 28 * 28 * 32 * 9 + 28 * 28 * 32 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 14 * 14 * 64 * 64 * 9 + 3136 * 10
+
+
+def _hidden(layer, features, variant, conv):
+    norm = {"bn": torch.nn.BatchNorm2d if conv else torch.nn.BatchNorm1d,
+            "wn-mobn": MeanOnlyBatchNorm}.get(variant)
+    return [layer] + ([norm(features)] if norm else []) + [torch.nn.ReLU()]
+
+
+# torch.nn.utils.parametrizations.weight_norm exists from PyTorch 2.1; this machine's 1.13 has only the older
+# hook-based torch.nn.utils.weight_norm (same w = g*v/||v|| recomputed every forward, through autograd ops).
+_PARAMETRIZED_WN = hasattr(torch.nn.utils.parametrizations, "weight_norm")
+
+
+def _weight_norm(model, variant):
+    if variant in ("wn", "wn-mobn"):
+        for module in model.modules():
+            if isinstance(module, (torch.nn.Linear, torch.nn.Conv2d)):
+                if _PARAMETRIZED_WN:
+                    torch.nn.utils.parametrizations.weight_norm(module, name="weight", dim=0)
+                else:
+                    torch.nn.utils.weight_norm(module, name="weight", dim=0)
+    return model
+
+
+def _remove_weight_norm(model):
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Conv2d)):
+            if _PARAMETRIZED_WN:
+                torch.nn.utils.parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+            else:
+                torch.nn.utils.remove_weight_norm(module, name="weight")
+
+
+def mlp(variant):
+    torch.manual_seed(7)
+    bias = variant not in ("bn", "wn-mobn")
+    layers = (_hidden(torch.nn.Linear(784, 1000, bias=bias), 1000, variant, False)
+              + _hidden(torch.nn.Linear(1000, 1000, bias=bias), 1000, variant, False)
+              + [torch.nn.Linear(1000, 10)])
+    return _weight_norm(torch.nn.Sequential(*layers), variant)
+
+
+def cnn(variant):
+    torch.manual_seed(7)
+    bias = variant not in ("bn", "wn-mobn")
+
+    def conv(i, o):
+        return _hidden(torch.nn.Conv2d(i, o, 3, padding=1, bias=bias), o, variant, True)
+
+    layers = (conv(1, 32) + conv(32, 32) + [torch.nn.MaxPool2d(2)] + conv(32, 64) + conv(64, 64)
+              + [torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(3136, 10)])
+    return _weight_norm(torch.nn.Sequential(*layers), variant)
+
+
+def step_case(kind, variant, build, input_shape, macs):
+    def run(seconds):
+        model = build(variant)
+        model.train()
+        adam = torch.optim.Adam(model.parameters(), lr=1e-3)
+        torch.manual_seed(11)
+        x = torch.randn(*input_shape)
+        labels = torch.randint(0, 10, (input_shape[0],))
+
+        def step():
+            adam.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(model(x), labels)
+            loss.backward()
+            adam.step()
+        return measure(step, seconds)
+
+    return {"kind": kind, "name": f"{kind} {variant}", "flops": 3 * 2.0 * macs * input_shape[0],
+            "fields": {"variant": variant, "batch": input_shape[0]}, "run": run}
+
+
+def infer_case(variant, batch):
+    def run(seconds):
+        model = mlp(variant)
+        if variant == "wn":
+            _remove_weight_norm(model)
+        model.eval()
+        torch.manual_seed(12)
+        x = torch.randn(batch, 784)
+        with torch.no_grad():
+            return measure(lambda: model(x), seconds)
+
+    return {"kind": "mlp-infer", "name": f"mlp-infer b{batch} {variant}", "flops": 2.0 * MLP_MACS * batch,
+            "fields": {"variant": variant, "batch": batch}, "run": run}
+
+
+def network_cases(batch=100):
+    cases = [step_case("mlp-step", v, mlp, (batch, 784), MLP_MACS) for v in STEP_VARIANTS]
+    cases += [step_case("cnn-step", v, cnn, (batch, 1, 28, 28), CNN_MACS) for v in STEP_VARIANTS]
+    cases += [infer_case(v, b) for b in (1, batch) for v in ("plain", "wn")]
+    return cases
+
+
 def all_cases():
     cases = [gemm_case(False, False, s, s, s) for s in (64, 128, 256, 512, 1024, 2048)]
     cases += [
@@ -160,7 +291,7 @@ def all_cases():
         gemm_case(True, False, 1000, 784, 100),   # backward ∂W1 = δᵀ · x
         gemm_case(False, False, 100, 784, 1000),  # backward ∂x = δ · W1
     ]
-    return cases + conv_cases()
+    return cases + conv_cases() + network_cases()
 
 
 def main():
@@ -175,6 +306,7 @@ def main():
     if not cases:
         parser.error(f"no case name contains '{args.filter}'")
     print(f"PyTorch {torch.__version__} speed: {torch.get_num_threads()} thread(s); "
+          f"weight norm: {'parametrizations.weight_norm' if _PARAMETRIZED_WN else 'nn.utils.weight_norm (hooks)'}; "
           f"mkldnn {torch.backends.mkldnn.is_available()}; {platform.processor() or platform.machine()}")
     print(f"{'case':<52} {'median ms':>10} {'min ms':>10} {'max ms':>10} {'GFLOP/s':>9}")
     results = []
@@ -187,8 +319,10 @@ def main():
                   "gflops": round(gflops, 2)}
         results.append(result)
         print(f"{case['name']:<52} {median:10.4f} {min(samples):10.4f} {max(samples):10.4f} {gflops:9.1f}", flush=True)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    print(f"peak working set {peak_mb:.0f} MB")
     if args.json:
-        run = {"tool": "pytorch", "threads": torch.get_num_threads(),
+        run = {"tool": "pytorch", "threads": torch.get_num_threads(), "peak_working_set_mb": round(peak_mb, 1),
                "machine": f"PyTorch {torch.__version__}, {torch.__config__.parallel_info().splitlines()[0]}",
                "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "cases": results}

@@ -88,6 +88,44 @@ public sealed class SpeedCommandTests
         Assert.That(gemm.GetProperty("gflops").GetDouble(), Is.EqualTo(2.0 * 64 * 64 * 64 / (median * 1e-3) / 1e9).Within(1).Percent);
     }
 
+    [TestCase("mlp-step wn-mobn")]
+    [TestCase("cnn-step wn")]
+    [TestCase("mlp-infer b1 wn")]
+    public void NetworkCaseRunsAndWritesItsFields(string name)
+    {
+        // Batch 2 instead of 100 keeps the CNN step to milliseconds; the names and fields are those of the real cases.
+        SpeedCase speedCase = StepCases.All(batch: 2).Single(c => c.Name == name);
+
+        SpeedCaseResult result = speedCase.Run(0.001);
+        var run = new SpeedRun("neuralcore", 1, null, [result]) { PeakWorkingSetMb = 12.5 };
+
+        using JsonDocument document = JsonDocument.Parse(run.ToJson());
+        Assert.That(document.RootElement.GetProperty("peak_working_set_mb").GetDouble(), Is.EqualTo(12.5));
+        JsonElement item = document.RootElement.GetProperty("cases")[0];
+        Assert.That(item.GetProperty("kind").GetString(), Is.EqualTo(name.Split(' ')[0]));
+        Assert.That(item.GetProperty("variant").GetString(), Is.EqualTo(name.Split(' ')[^1]));
+        Assert.That(item.GetProperty("batch").GetInt32(), Is.EqualTo(name.Contains("b1", StringComparison.Ordinal) ? 1 : 2));
+        double median = item.GetProperty("median_ms").GetDouble();
+        Assert.That(item.GetProperty("min_ms").GetDouble(), Is.GreaterThan(0).And.LessThanOrEqualTo(median));
+        Assert.That(item.GetProperty("max_ms").GetDouble(), Is.GreaterThanOrEqualTo(median));
+        Assert.That(item.GetProperty("gflops").GetDouble(), Is.GreaterThan(0));
+        Assert.That(item.GetProperty("alloc_bytes").GetInt64(), Is.GreaterThanOrEqualTo(0));
+    }
+
+    [Test]
+    public void RatiosToPlainDivideByThePlainCaseOfTheSameKindAndBatch()
+    {
+        SpeedCaseResult Result(string kind, string name, double ms) => new(kind, name, [], ms, ms, ms, null, null);
+        using var output = new StringWriter();
+
+        SpeedReport.RatiosToPlain(output, [Result("mlp-step", "mlp-step plain", 10), Result("mlp-step", "mlp-step wn", 12),
+            Result("mlp-infer", "mlp-infer b1 plain", 2), Result("mlp-infer", "mlp-infer b1 wn", 1)]);
+
+        string[] lines = output.ToString().Split('\n');
+        Assert.That(lines.Single(l => l.StartsWith("mlp-step wn", StringComparison.Ordinal)), Does.Contain(" 1.20 "));
+        Assert.That(lines.Single(l => l.StartsWith("mlp-infer b1 wn", StringComparison.Ordinal)), Does.Contain(" 0.50 "));
+    }
+
     [Test]
     public void CompareMatchesCasesByNameAndPrintsRatios()
     {
