@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections;
-using System.Diagnostics;
 using System.IO;
 using System.Text;
 using NeuralCore.Engine;
@@ -309,7 +308,6 @@ public sealed class SafeTensorsTests
         var random = new RandomGenerator(20240601);
         int loaded = 0;
         int rejected = 0;
-        var clock = Stopwatch.StartNew();
 
         for (int iteration = 0; iteration < 3000; iteration++)
         {
@@ -353,6 +351,5 @@ public sealed class SafeTensorsTests
         Assert.That(loaded + rejected, Is.EqualTo(3000));
         Assert.That(rejected, Is.GreaterThan(0));
         Assert.That(loaded, Is.GreaterThan(0));
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
     }
 }
