@@ -67,7 +67,7 @@ public sealed partial class Tensor
                 Tensor? sink = e.GradSink(i);
                 if (sink is not null)
                 {
-                    Kernels.StridedAccumulate.GatherAdd(dy.AsSpan(), start * dy.StrideArray[axis], inputShape, dy.StrideArray, sink.AsSpan());
+                    Kernels.Strided.GatherAdd(dy.AsSpan(), start * dy.StrideArray[axis], inputShape, dy.StrideArray, sink.AsSpan());
                 }
                 start += inputShape[axis];
             }
@@ -138,7 +138,7 @@ public sealed partial class Tensor
                 Tensor? sink = e.GradSink(i);
                 if (sink is not null)
                 {
-                    Kernels.StridedAccumulate.GatherAdd(dy.AsSpan(), i * dy.StrideArray[axis], sink.ShapeArray, regionStrides, sink.AsSpan());
+                    Kernels.Strided.GatherAdd(dy.AsSpan(), i * dy.StrideArray[axis], sink.ShapeArray, regionStrides, sink.AsSpan());
                 }
             }
         }, tensors);

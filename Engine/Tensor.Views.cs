@@ -188,7 +188,7 @@ public sealed partial class Tensor
             {
                 strides[p[i]] = dy.StrideArray[i];
             }
-            Kernels.StridedAccumulate.GatherAdd(dy.AsSpan(), 0, sink.ShapeArray, strides, sink.AsSpan());
+            Kernels.Strided.GatherAdd(dy.AsSpan(), 0, sink.ShapeArray, strides, sink.AsSpan());
         }, this);
         entry?.Ints = permutation;
         return result;
@@ -315,7 +315,7 @@ public sealed partial class Tensor
             int[] ints = e.Ints!;
             int axis = ints[0];
             int begin = ints[1];
-            Kernels.StridedAccumulate.ScatterAdd(dy.AsSpan(), sink.AsSpan(), begin * sink.StrideArray[axis], dy.ShapeArray, sink.StrideArray);
+            Kernels.Strided.ScatterAdd(dy.AsSpan(), sink.AsSpan(), begin * sink.StrideArray[axis], dy.ShapeArray, sink.StrideArray);
         }, this);
         entry?.Ints = [a, begin];
         return result;

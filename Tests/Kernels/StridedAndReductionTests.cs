@@ -36,6 +36,26 @@ public sealed class StridedAndReductionTests
         Assert.That(buffer, Is.EqualTo(new float[] { 0, 1, 2, 3, 4, 5 }));
     }
 
+    [Test]
+    public void AddingFormsAccumulateInsteadOfOverwriting()
+    {
+        // The (3, 2) transpose of a (2, 3) buffer, gathered into ones: 1 + each element.
+        float[] buffer = [0, 1, 2, 3, 4, 5];
+        float[] gathered = [1, 1, 1, 1, 1, 1];
+        Strided.GatherAdd(buffer, 0, [3, 2], [1, 3], gathered);
+        Assert.That(gathered, Is.EqualTo(new float[] { 1, 4, 2, 5, 3, 6 }));
+
+        // Broadcast read (stride 0 on the inner axis) adds the repeated element.
+        float[] repeated = [10, 20, 30];
+        Strided.GatherAdd(buffer, 4, [3], [0], repeated);
+        Assert.That(repeated, Is.EqualTo(new float[] { 14, 24, 34 }));
+
+        // Scattering the transpose back adds into the buffer's own layout.
+        float[] target = [1, 1, 1, 1, 1, 1];
+        Strided.ScatterAdd([0, 3, 1, 4, 2, 5], target, 0, [3, 2], [1, 3]);
+        Assert.That(target, Is.EqualTo(new float[] { 1, 2, 3, 4, 5, 6 }));
+    }
+
     [TestCase(new[] { 2, 3, 4 }, new[] { 3, 1 })]
     [TestCase(new[] { 2, 3, 4 }, new[] { 2, 1, 4 })]
     [TestCase(new[] { 2, 3, 4 }, new[] { 1 })]
