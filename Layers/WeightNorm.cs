@@ -1,5 +1,7 @@
+using System.Buffers;
 using NeuralCore.Engine;
 using NeuralCore.Engine.Autodiff;
+using NeuralCore.Engine.Kernels;
 
 namespace NeuralCore.Layers;
 
@@ -155,29 +157,46 @@ public static class WeightNorm
         Tape? tape = bias is null ? Tape.ForInputs(input, v, g) : Tape.ForInputs([input, v, g, bias]);
         Tensor result = Tensor.NewResult(tape, shape);
 
-        // The row norms ‖v_j‖ and scales s_j = g_j/‖v_j‖, computed once per forward (row 0 and row 1 of stats, (2, out));
-        // with a tape they are kept for backward, without one they live in scratch memory.
+        // Row 0 of stats (2, out) first receives the squared row norms Σ_k v_jk², summed by the GEMM below while it
+        // packs V (no pass over V of its own), then ‖v_j‖; row 1 the scales s_j = g_j/‖v_j‖. With a tape they are kept
+        // for backward; without one they live in pooled memory.
         Tensor? stats = tape is null ? null : Tensor.NewResult(tape, [2, outF]);
-        using Scratch statsScratch = tape is null ? Scratch.Rent(2 * outF) : default;
-        Span<float> statsSpan = stats is null ? statsScratch.Span : stats.AsSpan();
-        Span<float> norms = statsSpan[..outF], scale = statsSpan[outF..];
-        WeightNormKernels.NormsAndScales(v.AsSpan(), g.AsSpan(), outF, inF, groups, norms, scale);
-
-        // u = x·Vᵀ (rows, out): the plain GEMM, V read in place as the transposed operand. The backward needs u for
-        // ∂g, so with a tape it gets its own buffer; without one it is computed in the output and scaled in place.
-        Tensor u = tape is null ? result : Tensor.NewResult(tape, shape);
-        WeightNormKernels.Gemm(false, true, rows, outF, inF,
-            input.Buffer, input.Offset, inF, v.Buffer, v.Offset, inF, 0f, u.Buffer, u.Offset, outF);
-        // y = u·diag(s) + b: the GEMM epilogue.
-        WeightNormKernels.ScaleBiasEpilogue(u.AsSpan(), result.AsSpan(), rows, outF, scale, bias is null ? default : bias.AsSpan());
-
-        if (tape is not null)
+        float[] statsArray = stats?.Buffer ?? ArrayPool<float>.Shared.Rent(2 * outF);
+        int statsOffset = stats?.Offset ?? 0;
+        try
         {
-            TapeEntry entry = bias is null
-                ? tape.Record("weight_norm_linear", result, WeightNormLinearBackward, input, v, g)
-                : tape.Record("weight_norm_linear", result, WeightNormLinearBackward, [input, v, g, bias]);
-            entry.Saved = u;
-            entry.Saved2 = stats;
+            Span<float> norms = statsArray.AsSpan(statsOffset, outF), scale = statsArray.AsSpan(statsOffset + outF, outF);
+            norms.Clear();
+
+            // u = x·Vᵀ (rows, out): the plain GEMM, V read in place as the transposed operand. The backward needs u for
+            // ∂g, so with a tape it gets its own buffer; without one it is computed in the output and scaled in place.
+            Tensor u = tape is null ? result : Tensor.NewResult(tape, shape);
+            WeightNormKernels.Gemm(false, true, rows, outF, inF,
+                input.Buffer, input.Offset, inF, v.Buffer, v.Offset, inF, 0f, u.Buffer, u.Offset, outF,
+                new GemmEpilogue { ColumnSquaresOfB = statsArray, ColumnSquaresOfBOffset = statsOffset });
+            if (rows == 0)
+            {
+                WeightNormKernels.SquaredRowNorms(v.AsSpan(), outF, inF, norms); // an empty batch packs nothing
+            }
+            WeightNormKernels.NormsAndScalesFromSquares(norms, g.AsSpan(), outF, groups, scale);
+            // y = u·diag(s) + b: the GEMM epilogue's arithmetic, as its own pass because backward needs u unscaled.
+            WeightNormKernels.ScaleBiasEpilogue(u.AsSpan(), result.AsSpan(), rows, outF, scale, bias is null ? default : bias.AsSpan());
+
+            if (tape is not null)
+            {
+                TapeEntry entry = bias is null
+                    ? tape.Record("weight_norm_linear", result, WeightNormLinearBackward, input, v, g)
+                    : tape.Record("weight_norm_linear", result, WeightNormLinearBackward, [input, v, g, bias]);
+                entry.Saved = u;
+                entry.Saved2 = stats;
+            }
+        }
+        finally
+        {
+            if (stats is null)
+            {
+                ArrayPool<float>.Shared.Return(statsArray);
+            }
         }
         return result;
     }
@@ -227,14 +246,26 @@ public static class WeightNorm
                 }
                 if (sinkV is not null)
                 {
-                    WeightNormKernels.Gemm(true, false, outF, inF, rows,
-                        scaled, 0, outF, x.Buffer, x.Offset, inF, 1f, sinkV.Buffer, sinkV.Offset, inF); // ∂V += δ'ᵀx
-                    Span<float> coefficient = dot.Span;
-                    for (int j = 0; j < outF; j++)
+                    // ∂V += δ'ᵀx − diag(c)·V in one GEMM: the correction is the epilogue's row-scaled addend, applied
+                    // while each tile of ∂V is in registers, so V is read once more and ∂V is not read back.
+                    float[] negativeCoefficient = e.Tape.Rent(outF);
+                    try
                     {
-                        coefficient[j] = scale[j] * gradG.Span[groups == 1 ? 0 : j] / norms[j];
+                        for (int j = 0; j < outF; j++)
+                        {
+                            negativeCoefficient[j] = -(scale[j] * gradG.Span[groups == 1 ? 0 : j] / norms[j]); // −c_j
+                        }
+                        var correction = new GemmEpilogue
+                        {
+                            Addend = v.Buffer, AddendOffset = v.Offset, AddendStride = inF, AddendRowFactors = negativeCoefficient,
+                        };
+                        WeightNormKernels.Gemm(true, false, outF, inF, rows,
+                            scaled, 0, outF, x.Buffer, x.Offset, inF, 1f, sinkV.Buffer, sinkV.Offset, inF, correction);
                     }
-                    WeightNormKernels.SubtractScaledRows(v.AsSpan(), coefficient, outF, inF, sinkV.AsSpan()); // −diag(c)·V
+                    finally
+                    {
+                        e.Tape.Return(negativeCoefficient);
+                    }
                 }
             }
             if (sinkX is not null)

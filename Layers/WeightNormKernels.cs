@@ -54,38 +54,47 @@ internal static class WeightNormKernels
     }
 
     /// <summary>
-    /// The row norms <c>‖v_i‖</c> (see <see cref="RowNorms"/>) and the scales <c>s_i = g_i/‖v_i‖</c> of the fused forward
-    /// (DESIGN.md "Fused forward"), computed once per forward; with one group a single <c>g</c> serves every row.
+    /// The row norms <c>‖v_i‖</c> and the scales <c>s_i = g_i/‖v_i‖</c> of the fused forward (DESIGN.md "Fused forward"),
+    /// computed once per forward by a pass over v; with one group a single <c>g</c> serves every row.
     /// </summary>
     public static void NormsAndScales(ReadOnlySpan<float> v, ReadOnlySpan<float> g, int rows, int rowLength, int groups,
         Span<float> rowNorms, Span<float> scale)
     {
-        RowNorms(v, rows, rowLength, groups, rowNorms);
+        SquaredRowNorms(v, rows, rowLength, rowNorms);
+        NormsAndScalesFromSquares(rowNorms, g, rows, groups, scale);
+    }
+
+    /// <summary><c>squares[i] = Σ_k v_ik²</c> for each row of a weight seen as (rows, rowLength).</summary>
+    public static void SquaredRowNorms(ReadOnlySpan<float> v, int rows, int rowLength, Span<float> squares)
+    {
         for (int i = 0; i < rows; i++)
         {
-            scale[i] = g[groups == 1 ? 0 : i] / rowNorms[i]; // s_i = g_i/‖v_i‖
+            squares[i] = TensorPrimitives.SumOfSquares(v.Slice(i * rowLength, rowLength));
         }
     }
 
     /// <summary>
-    /// The norms <c>‖v_i‖ = √(Σ v_i² + ε)</c> of a weight seen as (rows, rowLength), one per group of
-    /// <c>rows / groups</c> consecutive rows (groups = rows: one norm per output unit, dim = 0; groups = 1: one norm
-    /// over the whole tensor, dim = null), written out per row so that row i reads its group's norm at
-    /// <c>rowNorms[i]</c>. ε = <see cref="WeightNorm.Epsilon"/> keeps a zero row finite.
+    /// Turns the squared row norms in <paramref name="squaresThenNorms"/> into the norms
+    /// <c>‖v_i‖ = √(Σ v_i² + ε)</c>, one per group of <c>rows / groups</c> consecutive rows (groups = rows: one norm per
+    /// output unit, dim = 0; groups = 1: one norm over the whole tensor, dim = null), written out per row so that row i
+    /// reads its group's norm at index i; then <c>scale[i] = g[group]/‖v_i‖</c>. ε = <see cref="WeightNorm.Epsilon"/>
+    /// keeps a zero row finite.
     /// </summary>
-    public static void RowNorms(ReadOnlySpan<float> v, int rows, int rowLength, int groups, Span<float> rowNorms)
+    public static void NormsAndScalesFromSquares(Span<float> squaresThenNorms, ReadOnlySpan<float> g, int rows, int groups, Span<float> scale)
     {
         int rowsPerGroup = groups == 0 ? 0 : rows / groups;
         for (int group = 0; group < groups; group++)
         {
-            // Sum the rows of a group in double: for dim = null that is the whole tensor (a million squares).
+            // Sum a group's rows in double: for dim = null that is the whole tensor.
             double sumOfSquares = 0;
-            for (int i = group * rowsPerGroup; i < (group + 1) * rowsPerGroup; i++)
+            Span<float> groupRows = squaresThenNorms.Slice(group * rowsPerGroup, rowsPerGroup);
+            foreach (float rowSquares in groupRows)
             {
-                sumOfSquares += TensorPrimitives.SumOfSquares(v.Slice(i * rowLength, rowLength));
+                sumOfSquares += rowSquares;
             }
             float norm = (float)Math.Sqrt(sumOfSquares + WeightNorm.Epsilon);
-            rowNorms.Slice(group * rowsPerGroup, rowsPerGroup).Fill(norm);
+            groupRows.Fill(norm);
+            scale.Slice(group * rowsPerGroup, rowsPerGroup).Fill(g[group] / norm); // s_i = g_i/‖v_i‖
         }
     }
 

@@ -105,19 +105,82 @@ public sealed class GemmTests
     /// <summary>Each part of the epilogue on its own, so one term cannot hide another's bug.</summary>
     [Test]
     public void EpiloguePartsEachMatchReference(
-        [Values(true, false)] bool scale, [Values(true, false)] bool bias, [Values(true, false)] bool relu)
+        [Values(true, false)] bool scale, [Values(true, false)] bool bias, [Values(true, false)] bool relu,
+        [Values(true, false)] bool addend)
     {
         var rng = new TestRandom(3);
         var c = Case.Create(rng, false, true, 37, 45, 70, alpha: 0.5f, beta: 0f, padding: 1, epilogue: false);
         c.Epilogue = new GemmEpilogue
         {
+            Addend = addend ? rng.Array(37 * 45) : null,
+            AddendStride = 45,
+            AddendRowFactors = addend ? rng.Array(37) : null,
             ColumnScale = scale ? rng.Array(45 + 2) : null,
             ColumnScaleOffset = scale ? 2 : 0,
             ColumnBias = bias ? rng.Array(45 + 1) : null,
             ColumnBiasOffset = bias ? 1 : 0,
             Activation = relu ? GemmActivation.Relu : GemmActivation.None,
         };
-        c.Check($"scale={scale} bias={bias} relu={relu}");
+        c.Check($"scale={scale} bias={bias} relu={relu} addend={addend}");
+    }
+
+    /// <summary>
+    /// The column sums of squares of op(B), a by-product of packing, against a double-precision loop: every kernel,
+    /// both layouts of B, edge shapes, offsets, and added onto what the array held. Summands are positive, so the
+    /// float sum's error is below k·u of the total (no cancellation); we allow (8 + k)·u.
+    /// </summary>
+    [Test]
+    public void ColumnSquaresOfBMatchReference([ValueSource(nameof(s_kernels))] string kernel, [Values(false, true)] bool transB)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        var rng = new TestRandom(7);
+        foreach ((int m, int n, int k) in s_shapes)
+        {
+            if ((long)m * n * k > 200_000)
+            {
+                continue;
+            }
+            var c = Case.Create(rng, false, transB, m, n, k, alpha: 1f, beta: 0f, padding: 2, epilogue: false);
+            float[] start = rng.Array(n + 3);
+            float[] actual = (float[])start.Clone(), expected = (float[])start.Clone();
+            c.Epilogue = new GemmEpilogue { ColumnSquaresOfB = actual, ColumnSquaresOfBOffset = 3 };
+            _ = c.RunGemm();
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double value = transB ? c.B[c.BOffset + (j * c.Ldb) + p] : c.B[c.BOffset + (p * c.Ldb) + j];
+                    sum += value * value;
+                }
+                expected[3 + j] += (float)sum;
+                Assert.That(actual[3 + j], Is.EqualTo(expected[3 + j]).Within((8 + k) * Ulp * (sum + Math.Abs(start[3 + j]))),
+                    $"{kernel} {m}×{n}×{k} transB={transB}, column {j}");
+            }
+            Assert.That(actual.AsSpan(0, 3).ToArray(), Is.EqualTo(start.AsSpan(0, 3).ToArray()).AsCollection, "elements before the offset untouched");
+        }
+    }
+
+    /// <summary>The squares are written once per column and bitwise the same for 1, 2 and 3 threads, whichever way C is split.</summary>
+    [Test]
+    public void ColumnSquaresOfBIsBitwiseIdenticalForAnyThreadCount([Values(false, true)] bool transB)
+    {
+        var rng = new TestRandom(8);
+        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 100, 300), (300, 301, 299) })
+        {
+            var c = Case.Create(rng, false, transB, m, n, k, alpha: 1f, beta: 0f, padding: 1, epilogue: false);
+            float[] Run(int threads)
+            {
+                Gemm.MaxThreads = threads;
+                float[] squares = new float[n];
+                c.Epilogue = new GemmEpilogue { ColumnSquaresOfB = squares };
+                _ = c.RunGemm();
+                return squares;
+            }
+            float[] one = Run(1);
+            Assert.That(Run(2), Is.EqualTo(one).AsCollection, $"2 threads, {m}×{n}×{k}");
+            Assert.That(Run(3), Is.EqualTo(one).AsCollection, $"3 threads, {m}×{n}×{k}");
+        }
     }
 
     /// <summary>Large enough to use the worker threads: 1, 2 and 3 threads give the same bytes.</summary>
@@ -208,7 +271,7 @@ public sealed class GemmTests
         // Whole-process count, which includes the workers; the test host may allocate on its own threads meanwhile,
         // so one quiet try out of several is enough.
         bool quiet = false;
-        for (int attempt = 0; attempt < 5 && !quiet; attempt++)
+        for (int attempt = 0; attempt < 20 && !quiet; attempt++)
         {
             long total = GC.GetTotalAllocatedBytes(precise: true);
             c.RunGemmInPlace();
@@ -309,6 +372,26 @@ public sealed class GemmTests
             new GemmEpilogue { ColumnBias = new float[9] }));
         Assert.That(ex!.Message, Does.Contain("ColumnBias needs 10 elements"));
 
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10,
+            new GemmEpilogue { Addend = new float[1000], AddendStride = 9, AddendRowFactors = new float[100] }));
+        Assert.That(ex!.Message, Does.Contain("epilogue Addend is 100×10").And.Contain("AddendStride must be ≥ 10"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10,
+            new GemmEpilogue { Addend = new float[1000], AddendStride = 10 }));
+        Assert.That(ex!.Message, Does.Contain("Addend and AddendRowFactors go together"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10,
+            new GemmEpilogue { Addend = c, AddendStride = 10, AddendRowFactors = new float[100] }));
+        Assert.That(ex!.Message, Does.Contain("different array from C"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10,
+            new GemmEpilogue { Addend = new float[1000], AddendStride = 10, AddendRowFactors = new float[99] }));
+        Assert.That(ex!.Message, Does.Contain("AddendRowFactors needs 100 elements"));
+
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 100, 10, 784, 1f, a, 0, 784, b, 0, 10, 0f, c, 0, 10,
+            new GemmEpilogue { ColumnSquaresOfB = b }));
+        Assert.That(ex!.Message, Does.Contain("ColumnSquaresOfB must be an array of its own"));
+
         ex = Assert.Throws<ArgumentException>(() => GemmReference.Multiply(true, false, 100, 10, 784, 1f, a, 0, 99, b, 0, 10, 0f, c, 0, 10));
         Assert.That(ex!.Message, Does.StartWith("Gemm: A is 784×100 (transA=true, lda=99"));
 
@@ -355,10 +438,13 @@ public sealed class GemmTests
             };
             if (epilogue)
             {
+                // D is stored with its own offset and stride, so a kernel that confused them with C's would fail.
                 result.Epilogue = new GemmEpilogue
                 {
                     ColumnScale = rng.Array(n + 1), ColumnScaleOffset = 1,
                     ColumnBias = rng.Array(n), Activation = GemmActivation.Relu,
+                    Addend = rng.Array(2 + ((m - 1) * (n + 1)) + n), AddendOffset = 2, AddendStride = n + 1,
+                    AddendRowFactors = rng.Array(m + 3), AddendRowFactorsOffset = 3,
                 };
             }
             return result;
@@ -409,6 +495,11 @@ public sealed class GemmTests
                 sum += Math.Abs(a * b);
             }
             double magnitude = (Math.Abs(Alpha) * sum) + (Beta == 0f ? 0 : Math.Abs(Beta * (double)C[COffset + (i * Ldc) + j]));
+            if (Epilogue.Addend is { } addend)
+            {
+                magnitude += Math.Abs((double)Epilogue.AddendRowFactors![Epilogue.AddendRowFactorsOffset + i]
+                    * addend[Epilogue.AddendOffset + (i * Epilogue.AddendStride) + j]);
+            }
             if (Epilogue.ColumnScale is { } scale)
             {
                 magnitude *= Math.Abs(scale[Epilogue.ColumnScaleOffset + j]);

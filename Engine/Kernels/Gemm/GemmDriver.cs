@@ -46,7 +46,7 @@ internal static class GemmDriver
             Span<float> row = problem.C.AsSpan(problem.COffset + (i * problem.Ldc), problem.N);
             for (int j = 0; j < row.Length; j++)
             {
-                row[j] = store.Finish(0f, row[j], j);
+                row[j] = store.Finish(0f, row[j], i, j);
             }
         }
     }
@@ -60,7 +60,8 @@ internal static class GemmDriver
         (int colStart, int colEnd) = GemmPartition.Range(problem.N, TKernel.Nr, colParts, part % colParts);
         if (rowStart < rowEnd && colStart < colEnd)
         {
-            Run<TKernel>(problem, rowStart, rowEnd, colStart, colEnd);
+            // Every row part packs the same columns of B; only the first sums their squares, so each sum is written once.
+            Run<TKernel>(problem, rowStart, rowEnd, colStart, colEnd, sumSquaresOfB: part / colParts == 0);
         }
     }
 
@@ -70,9 +71,10 @@ internal static class GemmDriver
     /// first calls would run unoptimized code, tens of times slower, for as long as the first 100 ms of a program.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<TKernel>(in GemmProblem problem, int rowStart, int rowEnd, int colStart, int colEnd)
+    private static void Run<TKernel>(in GemmProblem problem, int rowStart, int rowEnd, int colStart, int colEnd, bool sumSquaresOfB)
         where TKernel : struct, IGemmMicroKernel
     {
+        float[]? squaresOfB = sumSquaresOfB ? problem.Epilogue.ColumnSquaresOfB : null;
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int k = problem.K;
         int ldc = problem.Ldc;
@@ -96,6 +98,11 @@ internal static class GemmDriver
             {
                 int kc = Math.Min(kcStep, k - pc);
                 GemmPacking.PackB<TKernel>(problem, pc, kc, jc, nc, ref packedB);
+                if (squaresOfB is not null)
+                {
+                    GemmPacking.AddColumnSquares<TKernel>(ref packedB, kc, nc,
+                        squaresOfB.AsSpan(problem.Epilogue.ColumnSquaresOfBOffset + jc, nc));
+                }
 
                 // The first slice applies beta (and skips reading C when beta = 0); the last one the epilogue.
                 GemmTileStore store = new(problem.Alpha, pc == 0 ? problem.Beta : 1f,
@@ -120,13 +127,13 @@ internal static class GemmDriver
                             ref float cTile = ref Unsafe.Add(ref c, ((nint)i * ldc) + j);
                             if (rows == mr && cols == nr)
                             {
-                                TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, j);
+                                TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, i, j);
                             }
                             else
                             {
                                 // A ragged edge: compute the full tile into scratch, then store only what lies in C.
-                                TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0);
-                                StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
+                                TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0, 0);
+                                StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, i, j);
                             }
                         }
                     }
@@ -136,7 +143,7 @@ internal static class GemmDriver
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StoreEdge(ref float scratch, int nr, ref float c, int ldc, int rows, int cols, in GemmTileStore store, int column)
+    private static void StoreEdge(ref float scratch, int nr, ref float c, int ldc, int rows, int cols, in GemmTileStore store, int firstRow, int column)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -145,7 +152,7 @@ internal static class GemmDriver
             for (int q = 0; q < cols; q++)
             {
                 ref float cq = ref Unsafe.Add(ref cRow, q);
-                cq = store.Finish(Unsafe.Add(ref sRow, q), store.ReadC ? cq : 0f, column + q);
+                cq = store.Finish(Unsafe.Add(ref sRow, q), store.ReadC ? cq : 0f, firstRow + r, column + q);
             }
         }
     }

@@ -21,7 +21,7 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
     public static int Nc => 4080;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector128<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -45,16 +45,16 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 8);
         }
 
-        store.Store(ref c, c00, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c01, column + 4);
+        store.Store(ref c, c00, row, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c01, row, column + 4);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c11, column + 4);
+        store.Store(ref c, c10, row + 1, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c11, row + 1, column + 4);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c21, column + 4);
+        store.Store(ref c, c20, row + 2, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c21, row + 2, column + 4);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c31, column + 4);
+        store.Store(ref c, c30, row + 3, column);
+        store.Store(ref Unsafe.Add(ref c, 4), c31, row + 3, column + 4);
     }
 }

@@ -33,7 +33,7 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     public static int Nc => 4080;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
     {
         // cRow_Half: row 0..5 of the tile, columns 0..7 (half 0) or 8..15 (half 1).
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -42,12 +42,12 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
         // while the loop below runs, instead of stalling the stores at the end. C is too big for L2, so without
         // this each tile would wait on L3 once per KC slice. (A load stands in for a prefetch instruction, which
         // .NET exposes only through pointers.)
-        ref float row = ref c;
+        ref float cRow = ref c;
         for (int r = 0; r < 6; r++)
         {
-            _ = Volatile.Read(ref row);
-            _ = Volatile.Read(ref Unsafe.Add(ref row, 15));
-            row = ref Unsafe.Add(ref row, ldc);
+            _ = Volatile.Read(ref cRow);
+            _ = Volatile.Read(ref Unsafe.Add(ref cRow, 15));
+            cRow = ref Unsafe.Add(ref cRow, ldc);
         }
 
         for (int p = 0; p < kc; p++)
@@ -77,22 +77,22 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 16);
         }
 
-        store.Store(ref c, c00, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c01, column + 8);
+        store.Store(ref c, c00, row, column);
+        store.Store(ref Unsafe.Add(ref c, 8), c01, row, column + 8);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c11, column + 8);
+        store.Store(ref c, c10, row + 1, column);
+        store.Store(ref Unsafe.Add(ref c, 8), c11, row + 1, column + 8);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c21, column + 8);
+        store.Store(ref c, c20, row + 2, column);
+        store.Store(ref Unsafe.Add(ref c, 8), c21, row + 2, column + 8);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c31, column + 8);
+        store.Store(ref c, c30, row + 3, column);
+        store.Store(ref Unsafe.Add(ref c, 8), c31, row + 3, column + 8);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c40, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c41, column + 8);
+        store.Store(ref c, c40, row + 4, column);
+        store.Store(ref Unsafe.Add(ref c, 8), c41, row + 4, column + 8);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c50, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c51, column + 8);
+        store.Store(ref c, c50, row + 5, column);
+        store.Store(ref Unsafe.Add(ref c, 8), c51, row + 5, column + 8);
     }
 }

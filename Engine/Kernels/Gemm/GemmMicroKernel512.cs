@@ -30,7 +30,7 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
     public static int Nc => 4064;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -68,28 +68,28 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 32);
         }
 
-        store.Store(ref c, c00, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c01, column + 16);
+        store.Store(ref c, c00, row, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c01, row, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c11, column + 16);
+        store.Store(ref c, c10, row + 1, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c11, row + 1, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c21, column + 16);
+        store.Store(ref c, c20, row + 2, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c21, row + 2, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c31, column + 16);
+        store.Store(ref c, c30, row + 3, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c31, row + 3, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c40, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c41, column + 16);
+        store.Store(ref c, c40, row + 4, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c41, row + 4, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c50, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c51, column + 16);
+        store.Store(ref c, c50, row + 5, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c51, row + 5, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c60, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c61, column + 16);
+        store.Store(ref c, c60, row + 6, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c61, row + 6, column + 16);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c70, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c71, column + 16);
+        store.Store(ref c, c70, row + 7, column);
+        store.Store(ref Unsafe.Add(ref c, 16), c71, row + 7, column + 16);
     }
 }

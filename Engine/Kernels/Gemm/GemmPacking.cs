@@ -145,6 +145,71 @@ internal static class GemmPacking
         }
     }
 
+    /// <summary>
+    /// <c>squares[j] += Σ_p packed[p, j]²</c> over a packed KC×NC slice of B (<paramref name="squares"/> holds its
+    /// <paramref name="nc"/> columns). Sliver by sliver, each sliver (KC×NR, a few KiB) streaming from cache, one
+    /// vector of NR/8 column sums per step: the order of the sum depends only on the slicing of k, never on threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddColumnSquares<TKernel>(ref float packed, int kc, int nc, Span<float> squares)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int nr = TKernel.Nr;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            ref float sliver = ref Unsafe.Add(ref packed, (nint)jr * kc);
+            int cols = Math.Min(nr, nc - jr);
+            int q = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; q <= nr - 8; q += 8)
+                {
+                    Vector256<float> sum = Vector256<float>.Zero;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Vector256<float> value = Vector256.LoadUnsafe(ref sliver, (nuint)((p * nr) + q));
+                        sum += value * value;
+                    }
+                    AddLanes(sum, squares, jr + q, cols - q);
+                }
+            }
+            if (Vector128.IsHardwareAccelerated)
+            {
+                for (; q <= nr - 4; q += 4)
+                {
+                    Vector128<float> sum = Vector128<float>.Zero;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Vector128<float> value = Vector128.LoadUnsafe(ref sliver, (nuint)((p * nr) + q));
+                        sum += value * value;
+                    }
+                    AddLanes(sum, squares, jr + q, cols - q);
+                }
+            }
+            for (; q < cols; q++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < kc; p++)
+                {
+                    float value = Unsafe.Add(ref sliver, (p * nr) + q);
+                    sum += value * value;
+                }
+                squares[jr + q] += sum;
+            }
+        }
+    }
+
+    // Lanes past the matrix's last column hold the packing's zero padding: they are summed but not stored.
+    private static void AddLanes<TVector>(TVector sum, Span<float> squares, int start, int validLanes)
+        where TVector : struct
+    {
+        ReadOnlySpan<float> lanes = MemoryMarshal.Cast<TVector, float>(new ReadOnlySpan<TVector>(in sum));
+        for (int lane = 0; lane < Math.Min(lanes.Length, validLanes); lane++)
+        {
+            squares[start + lane] += lanes[lane];
+        }
+    }
+
     /// <summary>Copies <paramref name="count"/> floats and zero-fills up to <paramref name="width"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyPadded(ref float src, ref float dst, int count, int width)

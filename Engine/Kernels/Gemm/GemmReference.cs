@@ -7,8 +7,8 @@ namespace NeuralCore.Engine.Kernels;
 public static class GemmReference
 {
     /// <summary>
-    /// <c>C = act((alpha·op(A)·op(B) + beta·C)·scale + bias)</c>, with every element computed in double and rounded to
-    /// float once. Arguments as in <see cref="Gemm.Multiply"/>.
+    /// <c>C = act((alpha·op(A)·op(B) + beta·C + f·D)·scale + bias)</c>, with every element computed in double and rounded to
+    /// float once, and <see cref="GemmEpilogue.ColumnSquaresOfB"/> in double. Arguments as in <see cref="Gemm.Multiply"/>.
     /// </summary>
     /// <param name="transA">Whether A is stored transposed, (k, m).</param>
     /// <param name="transB">Whether B is stored transposed, (n, k).</param>
@@ -26,13 +26,26 @@ public static class GemmReference
     /// <param name="c">C's elements.</param>
     /// <param name="cOffset">Index of C's first element.</param>
     /// <param name="ldc">Distance between C's rows.</param>
-    /// <param name="epilogue">Per-column scale, bias and activation.</param>
+    /// <param name="epilogue">Row-scaled addend, per-column scale, bias and activation.</param>
     /// <exception cref="ArgumentException">As for <see cref="Gemm.Multiply"/>.</exception>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
         float beta, float[] c, int cOffset, int ldc, in GemmEpilogue epilogue = default)
     {
         GemmChecks.Validate(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, epilogue);
+        if (epilogue.ColumnSquaresOfB is { } squares && alpha != 0f && m > 0)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sumOfSquares = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double bpj = transB ? b[bOffset + (j * ldb) + p] : b[bOffset + (p * ldb) + j];
+                    sumOfSquares += bpj * bpj;
+                }
+                squares[epilogue.ColumnSquaresOfBOffset + j] += (float)sumOfSquares;
+            }
+        }
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -52,6 +65,11 @@ public static class GemmReference
                 if (beta != 0f)
                 {
                     r += beta * (double)c[ci];
+                }
+                if (epilogue.Addend is not null)
+                {
+                    r += (double)epilogue.AddendRowFactors![epilogue.AddendRowFactorsOffset + i]
+                        * epilogue.Addend[epilogue.AddendOffset + (i * epilogue.AddendStride) + j];
                 }
                 if (epilogue.ColumnScale is not null)
                 {
