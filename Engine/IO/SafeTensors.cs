@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO;
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -18,6 +19,11 @@ namespace NeuralCore.Engine.IO;
 /// <see cref="InvalidDataException"/> naming the file and the problem. The reader never
 /// allocates more than the file's size (twice the data for 16-bit dtypes, which widen to float32)
 /// plus a small bound.
+/// <para>
+/// Read dtypes: F32, F16, BF16 and F64 (converted to float32; F64 rounds to nearest) and I64 (PyTorch's
+/// <c>num_batches_tracked</c>), converted exactly: an I64 value beyond ±2²⁴ is not representable exactly as a float32
+/// and makes the file invalid rather than being rounded silently. Writing is F32 only.
+/// </para>
 /// </remarks>
 public static class SafeTensors
 {
@@ -28,12 +34,16 @@ public static class SafeTensors
     private const int MaxJsonDepth = 4;
     private const int ChunkBytes = 1 << 16;
 
+    // Largest magnitude up to which every integer is a float32: beyond it an I64 would be rounded.
+    private const long MaxExactInteger = 1L << 24;
+
     private enum DType
     {
         F32,
         F16,
         BF16,
         F64,
+        I64,
     }
 
     private readonly record struct Entry(string Name, DType DType, int[] Shape, int Count, long Begin, long End);
@@ -161,6 +171,75 @@ public static class SafeTensors
         return Load(stream, Path.GetFileName(path));
     }
 
+    /// <summary>
+    /// Reads every tensor of the safetensors file at <paramref name="path"/> as float32 through a read-only memory
+    /// mapping of the file: the header is validated exactly as <see cref="Load(string)"/> does, then each tensor's bytes
+    /// are copied from the mapped view straight into its float array, with no whole-file or chunk buffer for F32 data.
+    /// The result does not keep the mapping (or the file) open.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is malformed; the message names the file and the problem.</exception>
+    public static Dictionary<string, Tensor> LoadMapped(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string source = Path.GetFileName(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        long available = stream.Length;
+        if (available < 8)
+        {
+            // An empty file cannot be mapped at all; the shared check reports it as the stream path does.
+            return Load(stream, source);
+        }
+        using var mapping = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        List<Entry> entries;
+        long dataStart;
+        using (var headerView = mapping.CreateViewStream(0, available, MemoryMappedFileAccess.Read))
+        {
+            // The view may be longer than the file (rounded up to a page), so the file's length is what bounds it.
+            (entries, _, dataStart) = ReadHeader(headerView, available, source);
+        }
+        var result = new Dictionary<string, Tensor>(entries.Count, StringComparer.Ordinal);
+        if (dataStart == available)
+        {
+            AddEmpty(entries, result);
+            return result;
+        }
+        using MemoryMappedViewAccessor view = mapping.CreateViewAccessor(dataStart, available - dataStart, MemoryMappedFileAccess.Read);
+        byte[]? chunk = null;
+        foreach (Entry entry in entries)
+        {
+            var values = new float[entry.Count];
+            if (entry.DType == DType.F32 && BitConverter.IsLittleEndian)
+            {
+                view.ReadArray(entry.Begin, values, 0, values.Length);
+            }
+            else
+            {
+                chunk ??= new byte[ChunkBytes];
+                int width = Width(entry.DType);
+                int written = 0;
+                for (long position = entry.Begin; position < entry.End;)
+                {
+                    int take = (int)Math.Min(chunk.Length, entry.End - position);
+                    view.ReadArray(position, chunk, 0, take);
+                    Decode(chunk.AsSpan(0, take), entry, values.AsSpan(written, take / width), source);
+                    written += take / width;
+                    position += take;
+                }
+            }
+            result.Add(entry.Name, Tensor.Wrap(values, entry.Shape));
+        }
+        return result;
+    }
+
+    // A data section of zero bytes cannot be viewed; every tensor in it is empty.
+    private static void AddEmpty(List<Entry> entries, Dictionary<string, Tensor> result)
+    {
+        foreach (Entry entry in entries)
+        {
+            result.Add(entry.Name, Tensor.Wrap([], entry.Shape));
+        }
+    }
+
     /// <summary>Reads every tensor of a safetensors stream (from its current position to its end) as float32.</summary>
     /// <exception cref="InvalidDataException">The data is malformed.</exception>
     public static Dictionary<string, Tensor> Load(Stream stream)
@@ -179,7 +258,7 @@ public static class SafeTensors
         foreach (Entry entry in entries)
         {
             var values = new float[entry.Count];
-            Decode(bytes.Slice((int)(dataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry.DType, values);
+            Decode(bytes.Slice((int)(dataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry, values, Source);
             result.Add(entry.Name, Tensor.Wrap(values, entry.Shape));
         }
         return result;
@@ -193,6 +272,24 @@ public static class SafeTensors
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
         string source = Path.GetFileName(path);
         (_, Dictionary<string, string> metadata, _) = ReadHeader(stream, stream.Length, source);
+        return metadata;
+    }
+
+    /// <summary>
+    /// The <c>__metadata__</c> map of a seekable safetensors stream, read from its current position (empty when
+    /// absent); the stream is left after the header. With <see cref="Load(Stream)"/> after seeking back, one open
+    /// file gives both the metadata and the tensors of the same version of the file.
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream cannot seek.</exception>
+    /// <exception cref="InvalidDataException">The header is malformed (the tensor data is not read).</exception>
+    public static Dictionary<string, string> LoadMetadata(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek)
+        {
+            throw new ArgumentException("SafeTensors.LoadMetadata: the stream cannot seek; its length bounds the header.", nameof(stream));
+        }
+        (_, Dictionary<string, string> metadata, _) = ReadHeader(stream, stream.Length - stream.Position, "stream");
         return metadata;
     }
 
@@ -222,7 +319,7 @@ public static class SafeTensors
             {
                 int take = (int)Math.Min(capacity, remaining);
                 ReadExactly(stream, chunk.AsSpan(0, take), source);
-                Decode(chunk.AsSpan(0, take), entry.DType, values.AsSpan(written, take / width));
+                Decode(chunk.AsSpan(0, take), entry, values.AsSpan(written, take / width), source);
                 written += take / width;
                 remaining -= take;
             }
@@ -437,7 +534,8 @@ public static class SafeTensors
             "F16" => DType.F16,
             "BF16" => DType.BF16,
             "F64" => DType.F64,
-            _ => throw Invalid(source, $"tensor '{name}' has unsupported dtype '{text}' (supported: F32, F16, BF16, F64)"),
+            "I64" => DType.I64,
+            _ => throw Invalid(source, $"tensor '{name}' has unsupported dtype '{text}' (supported: F32, F16, BF16, F64, I64)"),
         };
     }
 
@@ -483,15 +581,15 @@ public static class SafeTensors
 
     private static int Width(DType dtype) => dtype switch
     {
-        DType.F64 => 8,
+        DType.F64 or DType.I64 => 8,
         DType.F32 => 4,
         _ => 2,
     };
 
-    // Little-endian bytes of the given dtype -> float32 (F16 and BF16 widen exactly; F64 rounds to nearest).
-    private static void Decode(ReadOnlySpan<byte> bytes, DType dtype, Span<float> destination)
+    // Little-endian bytes of the entry's dtype -> float32 (F16 and BF16 widen exactly; F64 rounds to nearest; I64 must be exact).
+    private static void Decode(ReadOnlySpan<byte> bytes, Entry entry, Span<float> destination, string source)
     {
-        switch (dtype)
+        switch (entry.DType)
         {
             case DType.F32:
                 for (int i = 0; i < destination.Length; i++)
@@ -512,10 +610,21 @@ public static class SafeTensors
                     destination[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) << 16);
                 }
                 break;
-            default:
+            case DType.F64:
                 for (int i = 0; i < destination.Length; i++)
                 {
                     destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes[(8 * i)..]);
+                }
+                break;
+            default:
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    long value = BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * i)..]);
+                    if (value is > MaxExactInteger or < -MaxExactInteger)
+                    {
+                        throw Invalid(source, $"tensor '{entry.Name}' (I64) holds {value}, beyond ±{MaxExactInteger}, the range a float32 represents exactly");
+                    }
+                    destination[i] = value;
                 }
                 break;
         }

@@ -148,6 +148,29 @@ public sealed class SafeTensorsTests
     }
 
     [Test]
+    public void ReadsI64AsFloat32Exactly()
+    {
+        long[] values = [3, -7, 1L << 24, -(1L << 24)];
+        var data = new byte[32];
+        for (int i = 0; i < 4; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8 * i), values[i]);
+        }
+        var loaded = SafeTensors.Load(File("{\"n\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[0,32]}}", data));
+        Assert.That(loaded["n"].ToArray(), Is.EqualTo(new[] { 3f, -7f, 16777216f, -16777216f }));
+    }
+
+    [TestCase(16_777_217L)]
+    [TestCase(-16_777_217L)]
+    [TestCase(long.MinValue)]
+    public void RejectsI64BeyondTheExactFloatRange(long value)
+    {
+        var data = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8), value);
+        AssertRejected(File("{\"n\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}", data), $"holds {value}");
+    }
+
+    [Test]
     public void ReadsMixedDtypesAndMetadata()
     {
         var data = new byte[6];
@@ -162,13 +185,18 @@ public sealed class SafeTensorsTests
 
     // ---- validation: one case per rule
 
-    private static void AssertRejected(byte[] bytes, string fragment)
+    // Every read path (span, stream, memory-mapped file) must reject the bytes with the same reason.
+    private void AssertRejected(byte[] bytes, string fragment)
     {
         var error = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(bytes));
         Assert.That(error!.Message, Does.Contain(fragment));
         using var stream = new MemoryStream(bytes);
         var streamError = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(stream));
         Assert.That(streamError!.Message, Does.Contain(fragment));
+        string path = Path.Combine(_directory, "rejected.safetensors");
+        System.IO.File.WriteAllBytes(path, bytes);
+        var mappedError = Assert.Throws<InvalidDataException>(() => SafeTensors.LoadMapped(path));
+        Assert.That(mappedError!.Message, Does.Contain(fragment).And.Contain("rejected.safetensors"));
     }
 
     private const string A8 = "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}";
@@ -177,7 +205,7 @@ public sealed class SafeTensorsTests
     [TestCase("{\"a\":", 0, "not valid JSON", TestName = "Rejects malformed JSON")]
     [TestCase("{\"__metadata__\":{\"k\":[[[[1]]]]}}", 0, "depth", TestName = "Rejects JSON nested too deeply")]
     [TestCase("{\"a\":1}", 0, "not an object", TestName = "Rejects an entry that is not an object")]
-    [TestCase("{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8, "unsupported dtype 'I64'", TestName = "Rejects an unknown dtype")]
+    [TestCase("{\"a\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unsupported dtype 'I32'", TestName = "Rejects an unknown dtype")]
     [TestCase("{\"a\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "dtype is a JSON Number", TestName = "Rejects a dtype that is not a string")]
     [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", 0, "non-negative integer", TestName = "Rejects a negative dimension")]
     [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4, "non-negative integer", TestName = "Rejects a fractional dimension")]
@@ -303,37 +331,13 @@ public sealed class SafeTensorsTests
         using var stream = new MemoryStream();
         SafeTensors.Write(stream, Sample(), new Dictionary<string, string> { ["format"] = "pt" });
         byte[] valid = stream.ToArray();
-        int headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(valid);
-        byte[] jsonBytes = Encoding.ASCII.GetBytes("{}[]\",:-.0123456789eE \\u");
         var random = new RandomGenerator(20240601);
         int loaded = 0;
         int rejected = 0;
 
         for (int iteration = 0; iteration < 3000; iteration++)
         {
-            byte[] bytes = (byte[])valid.Clone();
-            switch (random.NextInt(4))
-            {
-                case 0:
-                    for (int flips = 1 + random.NextInt(4); flips > 0; flips--)
-                    {
-                        int bit = random.NextInt(bytes.Length * 8);
-                        bytes[bit / 8] ^= (byte)(1 << (bit % 8));
-                    }
-                    break;
-                case 1:
-                    bytes = bytes[..random.NextInt(bytes.Length)];
-                    break;
-                case 2:
-                    for (int edits = 1 + random.NextInt(3); edits > 0; edits--)
-                    {
-                        bytes[8 + random.NextInt(headerEnd - 8)] = jsonBytes[random.NextInt(jsonBytes.Length)];
-                    }
-                    break;
-                default:
-                    bytes[random.NextInt(8)] = (byte)random.NextInt(256);
-                    break;
-            }
+            byte[] bytes = SafeTensorsFuzz.Mutate(valid, random);
 
             try
             {
