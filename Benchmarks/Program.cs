@@ -26,6 +26,8 @@ public static class Program
                 return CompareCommand.Run(args[1..], Console.Out, Console.Error);
             case "speed":
                 return Speed.SpeedCommand.Run(args[1..]);
+            case "checkpoint-stress": // hidden: the child process of the kill-during-save test
+                return CheckpointStressCommand.Run(args[1..]);
             case "bench":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
                 return 0;

@@ -75,6 +75,21 @@ public sealed class CompareOptions
     /// <summary>CIFAR-10 only: the paper's ZCA whitening after scaling to [−1, 1] (slow: minutes).</summary>
     public bool Zca { get; private set; }
 
+    /// <summary>
+    /// <c>--checkpoint DIR</c>: save a checkpoint of each variant there at the end of every epoch
+    /// (<c>DIR/{variant}.checkpoint.safetensors</c>); null (default): none.
+    /// </summary>
+    public string? CheckpointDirectory { get; private set; }
+
+    /// <summary><c>--resume</c>: continue each variant from its checkpoint in <see cref="CheckpointDirectory"/>, if it has one.</summary>
+    public bool Resume { get; private set; }
+
+    /// <summary>
+    /// Hidden <c>--stop-after-epoch N</c>, for tests: each variant stops after epoch N as if the run had been killed
+    /// right after that epoch's checkpoint; null (default): run all <see cref="Epochs"/>.
+    /// </summary>
+    public int? StopAfterEpoch { get; private set; }
+
     /// <summary><c>--help</c> was given: print <see cref="HelpText"/> and do nothing else.</summary>
     public bool Help { get; private set; }
 
@@ -105,6 +120,11 @@ public sealed class CompareOptions
           --target-loss X     training loss for the "reached at epoch" column (default: the highest final smoothed loss
                               among the variants, the level all of them reached)
           --zca               cifar10: ZCA-whiten after scaling (the paper's preprocessing; takes minutes)
+          --checkpoint DIR    after every epoch, save each variant's model, optimizer, schedules, random state and
+                              loss history to DIR/VARIANT.checkpoint.safetensors (atomically: a kill never damages it)
+          --resume            with --checkpoint: continue each variant from its checkpoint, if any; the results equal
+                              those of an uninterrupted run. The other options must be the checkpoint's; --epochs may
+                              grow (except for paper-cifar, whose schedules depend on it)
           --quick             a smoke test: {QuickTrainExamples} training and {QuickTestExamples} test examples
           --help              this text
 
@@ -204,6 +224,16 @@ public sealed class CompareOptions
                     NoValue();
                     options.Zca = true;
                     break;
+                case "--checkpoint":
+                    options.CheckpointDirectory = NonEmpty(name, Value());
+                    break;
+                case "--resume":
+                    NoValue();
+                    options.Resume = true;
+                    break;
+                case "--stop-after-epoch":
+                    options.StopAfterEpoch = PositiveInt(name, Value());
+                    break;
                 case "--quick":
                     NoValue();
                     options.Quick = true;
@@ -233,6 +263,10 @@ public sealed class CompareOptions
         if (options.Zca && options.Dataset != "cifar10")
         {
             throw new CommandLineException($"--zca applies to cifar10 only; the dataset is {options.Dataset}.");
+        }
+        if (options.Resume && options.CheckpointDirectory is null)
+        {
+            throw new CommandLineException("--resume needs --checkpoint DIR (the folder of the checkpoints to resume from).");
         }
         if (options.DataDirectory is null && options.Dataset != "fashion-mnist")
         {

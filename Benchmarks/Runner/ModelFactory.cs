@@ -33,10 +33,19 @@ public static class ModelFactory
     /// is the logits (B, classes).
     /// </summary>
     /// <exception cref="ArgumentException">An unknown model name, or an image too small for the model.</exception>
-    public static Sequential Build(string model, Variant variant, int channels, int height, int width, int classes, ulong seed)
+    public static Sequential Build(string model, Variant variant, int channels, int height, int width, int classes, ulong seed) =>
+        Build(model, variant, channels, height, width, classes, seed, NoiseGenerator(seed));
+
+    /// <summary>
+    /// As <see cref="Build(string, Variant, int, int, int, int, ulong)"/>, with the generator the dropout and noise layers
+    /// draw from given, so that a checkpoint can save and restore its state.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown model name, or an image too small for the model.</exception>
+    public static Sequential Build(string model, Variant variant, int channels, int height, int width, int classes, ulong seed, RandomGenerator noise)
     {
         ArgumentNullException.ThrowIfNull(variant);
-        var builder = new Builder(variant, new RandomGenerator(seed), new RandomGenerator(seed ^ 0x5EED_0002UL));
+        ArgumentNullException.ThrowIfNull(noise);
+        var builder = new Builder(variant, new RandomGenerator(seed), noise);
         Sequential network = model switch
         {
             "mlp" => builder.Mlp(channels * height * width, classes),
@@ -50,6 +59,9 @@ public static class ModelFactory
         }
         return network;
     }
+
+    /// <summary>The generator of the dropout masks and noise of a run with <paramref name="seed"/>, before its first draw.</summary>
+    public static RandomGenerator NoiseGenerator(ulong seed) => new(seed ^ 0x5EED_0002UL);
 
     /// <summary>
     /// The paper's data-dependent init (§3), when <paramref name="variant"/> uses it: one forward over

@@ -89,6 +89,13 @@ public sealed class ProgressReporter
         _output.Flush();
     }
 
+    /// <summary>A permanent line between epochs, e.g. that a variant resumed from a checkpoint.</summary>
+    public void Note(string line)
+    {
+        _output.WriteLine(line);
+        _output.Flush();
+    }
+
     private void Write(string text)
     {
         _output.Write(text);

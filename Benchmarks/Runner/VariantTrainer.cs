@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.IO;
 using NeuralCore.Benchmarks.Data;
 using NeuralCore.Engine;
 using NeuralCore.Engine.Autodiff;
@@ -45,18 +47,28 @@ public sealed class VariantTrainer
     {
         ArgumentNullException.ThrowIfNull(variant);
         Dataset data = _train.Dataset;
-        Sequential model = ModelFactory.Build(_options.Model, variant, data.Channels, data.Height, data.Width, data.ClassCount, _options.Seed);
+        RandomGenerator noise = ModelFactory.NoiseGenerator(_options.Seed);
+        Sequential model = ModelFactory.Build(_options.Model, variant, data.Channels, data.Height, data.Width, data.ClassCount, _options.Seed, noise);
         ModelFactory.Initialize(model, variant, _initBatch, _options.Seed);
 
         (Optimizer optimizer, List<Scheduler> schedulers) = CreateOptimizer(model);
-        var iterationLosses = new List<double>();
-        var epochLosses = new List<double>();
-        var accuracies = new List<double>();
-        var epochSeconds = new List<double>();
-        double testLoss = double.NaN;
+        var history = new TrainingHistory();
         int batches = _train.BatchCount;
+        string? checkpoint = null;
+        if (_options.CheckpointDirectory is string directory)
+        {
+            Directory.CreateDirectory(directory);
+            checkpoint = Path.Combine(directory, $"{variant.Name}.checkpoint.safetensors");
+        }
+        int firstEpoch = 0;
+        if (checkpoint is not null && _options.Resume && File.Exists(checkpoint))
+        {
+            firstEpoch = Resume(checkpoint, variant, model, optimizer, schedulers, noise, history);
+        }
+        int lastEpoch = Math.Min(_options.Epochs, _options.StopAfterEpoch ?? int.MaxValue);
 
-        for (int epoch = 0; epoch < _options.Epochs; epoch++)
+        // The data loader draws epoch e's order from (seed, e) alone, so starting at firstEpoch needs no saved state.
+        for (int epoch = firstEpoch; epoch < lastEpoch; epoch++)
         {
             _progress.BeginEpoch(variant.Name, epoch + 1, _options.Epochs, batches);
             model.Train();
@@ -72,7 +84,7 @@ public sealed class VariantTrainer
                 optimizer.Step();
 
                 double value = loss.Item();
-                iterationLosses.Add(value);
+                history.IterationLosses.Add(value);
                 lossSum += value;
                 batchIndex++;
                 examples += batch.Count;
@@ -84,13 +96,67 @@ public sealed class VariantTrainer
                 scheduler.Step(); // the paper's schedules move once per epoch
             }
 
-            (double accuracy, testLoss) = Evaluate(model);
-            epochLosses.Add(lossSum / batchIndex);
-            accuracies.Add(accuracy);
-            epochSeconds.Add(seconds);
+            (double accuracy, history.TestLoss) = Evaluate(model);
+            history.EpochLosses.Add(lossSum / batchIndex);
+            history.Accuracies.Add(accuracy);
+            history.EpochSeconds.Add(seconds);
             _progress.EndEpoch(examples, seconds, lossSum / batchIndex, accuracy);
+            if (checkpoint is not null)
+            {
+                var progress = new CheckpointProgress(epoch + 1, (long)(epoch + 1) * batches) { Notes = history.ToNotes(RunKey(variant)) };
+                Checkpoint.Save(checkpoint, model.StateDict(), optimizer, progress, schedulers, [noise]);
+            }
         }
-        return new VariantResult(variant, ModelFactory.ParameterCount(model), iterationLosses, epochLosses, accuracies, testLoss, epochSeconds, batches);
+        return new VariantResult(
+            variant, ModelFactory.ParameterCount(model), history.IterationLosses, history.EpochLosses, history.Accuracies, history.TestLoss,
+            history.EpochSeconds, batches);
+    }
+
+    /// <summary>
+    /// Restores the model, optimizer, schedules, noise generator and history from <paramref name="path"/>; returns the
+    /// number of epochs it holds. A checkpoint of another run (other settings) is refused before anything changes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged or belongs to another run.</exception>
+    private int Resume(
+        string path, Variant variant, Module model, Optimizer optimizer, List<Scheduler> schedulers, RandomGenerator noise, TrainingHistory history)
+    {
+        string expected = RunKey(variant);
+        CheckpointProgress saved = Checkpoint.ReadProgress(path);
+        string found = saved.Notes.TryGetValue(TrainingHistory.RunNote, out string? run) ? run : "(none)";
+        if (found != expected)
+        {
+            throw new InvalidDataException($"--resume: {path} was written by another run ({found}); this run is {expected}.");
+        }
+        if (saved.Epoch > _options.Epochs)
+        {
+            throw new InvalidDataException($"--resume: {path} holds {saved.Epoch} epochs, more than --epochs {_options.Epochs}.");
+        }
+        try
+        {
+            saved = Checkpoint.Load(path, model.StateDict(), optimizer, schedulers, [noise]);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"--resume: {path} does not fit this run: {e.Message}", e);
+        }
+        history.Restore(saved.Notes, path);
+        if (history.EpochLosses.Count != saved.Epoch)
+        {
+            throw new InvalidDataException($"--resume: {path} holds {saved.Epoch} epochs but the loss history of {history.EpochLosses.Count}.");
+        }
+        _progress.Note($"{variant.Name,-14} resumed after epoch {saved.Epoch} from {path}");
+        return saved.Epoch;
+    }
+
+    /// <summary>
+    /// What must match for a checkpoint to continue this run: everything that changes the numbers, except the epoch
+    /// count, which only says where to stop (unless schedules depend on it, as paper-cifar's do).
+    /// </summary>
+    private string RunKey(Variant variant)
+    {
+        string epochs = _options.Model == "paper-cifar" ? $" epochs={_options.Epochs}" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"variant={variant.Name} model={_options.Model} dataset={_options.Dataset} data={_options.DataDirectory ?? "shipped"} quick={_options.Quick} zca={_options.Zca} train={_train.Dataset.Count} batch={_options.BatchSize} optimizer={_options.Optimizer} lr={_options.LearningRate:R} seed={_options.Seed}{epochs}");
     }
 
     /// <summary>Accuracy (0–1) and mean cross-entropy of <paramref name="model"/> on the test set, in evaluation mode.</summary>
