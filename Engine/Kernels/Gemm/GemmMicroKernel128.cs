@@ -25,6 +25,8 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector128<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        store.TouchAddend(row, column, 4, 8);
+
         for (int p = 0; p < kc; p++)
         {
             Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
@@ -45,16 +47,21 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 8);
         }
 
-        store.Store(ref c, c00, row, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c01, row, column + 4);
+        ref float tile = ref c;
+        store.Store(ref c, c00);
+        store.Store(ref Unsafe.Add(ref c, 4), c01);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10, row + 1, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c11, row + 1, column + 4);
+        store.Store(ref c, c10);
+        store.Store(ref Unsafe.Add(ref c, 4), c11);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20, row + 2, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c21, row + 2, column + 4);
+        store.Store(ref c, c20);
+        store.Store(ref Unsafe.Add(ref c, 4), c21);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30, row + 3, column);
-        store.Store(ref Unsafe.Add(ref c, 4), c31, row + 3, column + 4);
+        store.Store(ref c, c30);
+        store.Store(ref Unsafe.Add(ref c, 4), c31);
+        if (store.HasEpilogue)
+        {
+            store.FinishTile(ref tile, ldc, row, column, 4, 8);
+        }
     }
 }

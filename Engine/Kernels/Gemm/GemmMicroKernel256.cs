@@ -50,6 +50,8 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             cRow = ref Unsafe.Add(ref cRow, ldc);
         }
 
+        store.TouchAddend(row, column, 6, 16);
+
         for (int p = 0; p < kc; p++)
         {
             // One rank-1 update: the tile += (column p of the A sliver) × (row p of the B sliver).
@@ -77,22 +79,27 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 16);
         }
 
-        store.Store(ref c, c00, row, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c01, row, column + 8);
+        ref float tile = ref c;
+        store.Store(ref c, c00);
+        store.Store(ref Unsafe.Add(ref c, 8), c01);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10, row + 1, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c11, row + 1, column + 8);
+        store.Store(ref c, c10);
+        store.Store(ref Unsafe.Add(ref c, 8), c11);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20, row + 2, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c21, row + 2, column + 8);
+        store.Store(ref c, c20);
+        store.Store(ref Unsafe.Add(ref c, 8), c21);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30, row + 3, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c31, row + 3, column + 8);
+        store.Store(ref c, c30);
+        store.Store(ref Unsafe.Add(ref c, 8), c31);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c40, row + 4, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c41, row + 4, column + 8);
+        store.Store(ref c, c40);
+        store.Store(ref Unsafe.Add(ref c, 8), c41);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c50, row + 5, column);
-        store.Store(ref Unsafe.Add(ref c, 8), c51, row + 5, column + 8);
+        store.Store(ref c, c50);
+        store.Store(ref Unsafe.Add(ref c, 8), c51);
+        if (store.HasEpilogue)
+        {
+            store.FinishTile(ref tile, ldc, row, column, 6, 16);
+        }
     }
 }

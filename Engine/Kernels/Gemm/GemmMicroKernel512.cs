@@ -36,6 +36,8 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        store.TouchAddend(row, column, 8, 32);
+
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
@@ -68,28 +70,33 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 32);
         }
 
-        store.Store(ref c, c00, row, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c01, row, column + 16);
+        ref float tile = ref c;
+        store.Store(ref c, c00);
+        store.Store(ref Unsafe.Add(ref c, 16), c01);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10, row + 1, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c11, row + 1, column + 16);
+        store.Store(ref c, c10);
+        store.Store(ref Unsafe.Add(ref c, 16), c11);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20, row + 2, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c21, row + 2, column + 16);
+        store.Store(ref c, c20);
+        store.Store(ref Unsafe.Add(ref c, 16), c21);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30, row + 3, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c31, row + 3, column + 16);
+        store.Store(ref c, c30);
+        store.Store(ref Unsafe.Add(ref c, 16), c31);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c40, row + 4, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c41, row + 4, column + 16);
+        store.Store(ref c, c40);
+        store.Store(ref Unsafe.Add(ref c, 16), c41);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c50, row + 5, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c51, row + 5, column + 16);
+        store.Store(ref c, c50);
+        store.Store(ref Unsafe.Add(ref c, 16), c51);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c60, row + 6, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c61, row + 6, column + 16);
+        store.Store(ref c, c60);
+        store.Store(ref Unsafe.Add(ref c, 16), c61);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c70, row + 7, column);
-        store.Store(ref Unsafe.Add(ref c, 16), c71, row + 7, column + 16);
+        store.Store(ref c, c70);
+        store.Store(ref Unsafe.Add(ref c, 16), c71);
+        if (store.HasEpilogue)
+        {
+            store.FinishTile(ref tile, ldc, row, column, 8, 32);
+        }
     }
 }
