@@ -26,11 +26,9 @@ internal static class GemmChecks
         CheckMatrix("C", "ldc", null, false, m, n, c, cOffset, ldc, nameof(c));
         CheckColumnVector("ColumnScale", epilogue.ColumnScale, epilogue.ColumnScaleOffset, n, nameof(epilogue));
         CheckColumnVector("ColumnBias", epilogue.ColumnBias, epilogue.ColumnBiasOffset, n, nameof(epilogue));
-        CheckAddend(epilogue, m, n, c);
         CheckColumnVector("ColumnSquaresOfB", epilogue.ColumnSquaresOfB, epilogue.ColumnSquaresOfBOffset, n, nameof(epilogue));
         if (epilogue.ColumnSquaresOfB is { } squares && (ReferenceEquals(squares, c) || ReferenceEquals(squares, a) || ReferenceEquals(squares, b)
-            || ReferenceEquals(squares, epilogue.ColumnScale) || ReferenceEquals(squares, epilogue.ColumnBias)
-            || ReferenceEquals(squares, epilogue.Addend) || ReferenceEquals(squares, epilogue.AddendRowFactors)))
+            || ReferenceEquals(squares, epilogue.ColumnScale) || ReferenceEquals(squares, epilogue.ColumnBias)))
         {
             throw new ArgumentException("Gemm: epilogue ColumnSquaresOfB must be an array of its own (it is written while A, B and C are read)", nameof(epilogue));
         }
@@ -62,26 +60,6 @@ internal static class GemmChecks
             ? Format("Gemm: {0} is {1}×{2} ({3}={4}, offset={5})", name, rows, cols, ldName, ld, offset)
             : Format("Gemm: {0} is {1}×{2} ({3}={4}, {5}={6}, offset={7})",
                 name, rows, cols, transName, trans ? "true" : "false", ldName, ld, offset);
-    }
-
-    private static void CheckAddend(in GemmEpilogue epilogue, int m, int n, float[] c)
-    {
-        if (epilogue.Addend is null && epilogue.AddendRowFactors is null)
-        {
-            return;
-        }
-        if (epilogue.Addend is null || epilogue.AddendRowFactors is null)
-        {
-            throw new ArgumentException(
-                "Gemm: epilogue Addend and AddendRowFactors go together; only " +
-                (epilogue.Addend is null ? "AddendRowFactors" : "Addend") + " was given", nameof(epilogue));
-        }
-        if (ReferenceEquals(epilogue.Addend, c))
-        {
-            throw new ArgumentException("Gemm: epilogue Addend must be a different array from C", nameof(epilogue));
-        }
-        CheckMatrix("epilogue Addend", "AddendStride", null, false, m, n, epilogue.Addend, epilogue.AddendOffset, epilogue.AddendStride, nameof(epilogue));
-        CheckColumnVector("AddendRowFactors", epilogue.AddendRowFactors, epilogue.AddendRowFactorsOffset, m, nameof(epilogue));
     }
 
     private static void CheckColumnVector(string name, float[]? data, int offset, int n, string paramName)

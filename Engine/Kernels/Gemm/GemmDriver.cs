@@ -46,7 +46,7 @@ internal static class GemmDriver
             Span<float> row = problem.C.AsSpan(problem.COffset + (i * problem.Ldc), problem.N);
             for (int j = 0; j < row.Length; j++)
             {
-                row[j] = store.Finish(0f, row[j], i, j);
+                row[j] = store.Finish(0f, row[j], j);
             }
         }
     }
@@ -127,13 +127,13 @@ internal static class GemmDriver
                             ref float cTile = ref Unsafe.Add(ref c, ((nint)i * ldc) + j);
                             if (rows == mr && cols == nr)
                             {
-                                TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, i, j);
+                                TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, j);
                             }
                             else
                             {
                                 // A ragged edge: compute the full tile into scratch, then store only what lies in C.
-                                TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0, 0);
-                                StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, i, j);
+                                TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0);
+                                StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
                             }
                         }
                     }
@@ -143,7 +143,7 @@ internal static class GemmDriver
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StoreEdge(ref float scratch, int nr, ref float c, int ldc, int rows, int cols, in GemmTileStore store, int firstRow, int column)
+    private static void StoreEdge(ref float scratch, int nr, ref float c, int ldc, int rows, int cols, in GemmTileStore store, int column)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -152,7 +152,7 @@ internal static class GemmDriver
             for (int q = 0; q < cols; q++)
             {
                 ref float cq = ref Unsafe.Add(ref cRow, q);
-                cq = store.Finish(Unsafe.Add(ref sRow, q), store.ReadC ? cq : 0f, firstRow + r, column + q);
+                cq = store.Finish(Unsafe.Add(ref sRow, q), store.ReadC ? cq : 0f, column + q);
             }
         }
     }

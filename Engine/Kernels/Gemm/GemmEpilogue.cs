@@ -2,15 +2,12 @@ namespace NeuralCore.Engine.Kernels;
 
 /// <summary>
 /// Work <see cref="Gemm.Multiply"/> does on each tile of C while the tile is still in registers, after
-/// <c>alpha</c> and <c>beta</c>: <c>c[i, j] = act((c[i, j] + f[i]·D[i, j]) · scale[j] + bias[j])</c>. Fusing it saves
-/// a second pass over C. The weight-normalized layers use the scale for <c>g / ‖v‖</c> (DESIGN.md, "Fused forward")
-/// and the row-scaled addend for the correction <c>−diag(c)·V</c> of <c>∂L/∂V</c> ("Fused backward").
+/// <c>alpha</c> and <c>beta</c>: <c>c[i, j] = act(c[i, j] · scale[j] + bias[j])</c>. Fusing it saves a second pass over
+/// C; the weight-normalized Linear layer can use the scale for <c>g / ‖v‖</c> (see DESIGN.md, "Fused forward").
 /// </summary>
 /// <remarks>
-/// <c>default(GemmEpilogue)</c> does nothing. Each part is optional. The column vectors are read from their offsets
-/// for <c>n</c> elements, one per column of C; the addend D is an (m, n) matrix read like C, and its row factors
-/// <c>f</c> are read for <c>m</c> elements. Only the last slice of the sum applies the epilogue, so it sees the
-/// finished product, and each element of D is read once, just before its element of C is stored.
+/// <c>default(GemmEpilogue)</c> does nothing. Each array is optional and is read from its offset for <c>n</c> elements,
+/// one per column of C. Only the last slice of the sum applies the epilogue, so it sees the finished product.
 /// <para>
 /// It also carries the one by-product of the GEMM, <see cref="ColumnSquaresOfB"/>: the squared column norms of op(B),
 /// summed while B is packed. The weight-normalized layers read their <c>‖v_j‖</c> from it instead of making another
@@ -32,28 +29,10 @@ public readonly struct GemmEpilogue
     public int ColumnBiasOffset { get; init; }
 
     /// <summary>
-    /// The matrix D (m, n) added to the product, row i multiplied by <see cref="AddendRowFactors"/>[i]; null for none.
-    /// Must be a different array from C. Set together with <see cref="AddendRowFactors"/>.
-    /// </summary>
-    public float[]? Addend { get; init; }
-
-    /// <summary>Where D[0, 0] sits in <see cref="Addend"/>.</summary>
-    public int AddendOffset { get; init; }
-
-    /// <summary>Distance between the starts of D's rows (at least n).</summary>
-    public int AddendStride { get; init; }
-
-    /// <summary>The factor f[i] of each row of D, (m) from <see cref="AddendRowFactorsOffset"/>; null only when <see cref="Addend"/> is.</summary>
-    public float[]? AddendRowFactors { get; init; }
-
-    /// <summary>Where row 0's factor sits in <see cref="AddendRowFactors"/>.</summary>
-    public int AddendRowFactorsOffset { get; init; }
-
-    /// <summary>
     /// When set, <c>Σ_p op(B)[p, j]²</c> is added to element <see cref="ColumnSquaresOfBOffset"/> + j for each of the n
     /// columns, computed from the packed copy of B while it is in L1 (the caller zeroes the array first). Each column
     /// is summed in the same order whatever the thread count. Left untouched when k = 0 or alpha = 0 (nothing is
-    /// packed). Must be a different array from C and from the other epilogue arrays.
+    /// packed). Must be a different array from A, B, C and the other epilogue arrays.
     /// </summary>
     public float[]? ColumnSquaresOfB { get; init; }
 
@@ -64,5 +43,5 @@ public readonly struct GemmEpilogue
     public GemmActivation Activation { get; init; }
 
     /// <summary>True when the epilogue changes nothing (the default value).</summary>
-    public bool IsIdentity => ColumnScale is null && ColumnBias is null && Addend is null && Activation == GemmActivation.None;
+    public bool IsIdentity => ColumnScale is null && ColumnBias is null && Activation == GemmActivation.None;
 }

@@ -21,12 +21,10 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
     public static int Nc => 4080;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector128<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        store.TouchAddend(row, column, 4, 8);
-
         for (int p = 0; p < kc; p++)
         {
             Vector128<float> b0 = Vector128.LoadUnsafe(ref b);
@@ -61,7 +59,7 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
         store.Store(ref Unsafe.Add(ref c, 4), c31);
         if (store.HasEpilogue)
         {
-            store.FinishTile(ref tile, ldc, row, column, 4, 8);
+            store.FinishTile(ref tile, ldc, column, 4, 8);
         }
     }
 }

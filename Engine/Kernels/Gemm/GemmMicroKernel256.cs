@@ -33,7 +33,7 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     public static int Nc => 4080;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
     {
         // cRow_Half: row 0..5 of the tile, columns 0..7 (half 0) or 8..15 (half 1).
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -49,8 +49,6 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             _ = Volatile.Read(ref Unsafe.Add(ref cRow, 15));
             cRow = ref Unsafe.Add(ref cRow, ldc);
         }
-
-        store.TouchAddend(row, column, 6, 16);
 
         for (int p = 0; p < kc; p++)
         {
@@ -99,7 +97,7 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
         store.Store(ref Unsafe.Add(ref c, 8), c51);
         if (store.HasEpilogue)
         {
-            store.FinishTile(ref tile, ldc, row, column, 6, 16);
+            store.FinishTile(ref tile, ldc, column, 6, 16);
         }
     }
 }

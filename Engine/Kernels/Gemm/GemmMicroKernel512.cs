@@ -30,14 +30,12 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
     public static int Nc => 4064;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        store.TouchAddend(row, column, 8, 32);
-
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.LoadUnsafe(ref b);
@@ -96,7 +94,7 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
         store.Store(ref Unsafe.Add(ref c, 16), c71);
         if (store.HasEpilogue)
         {
-            store.FinishTile(ref tile, ldc, row, column, 8, 32);
+            store.FinishTile(ref tile, ldc, column, 8, 32);
         }
     }
 }

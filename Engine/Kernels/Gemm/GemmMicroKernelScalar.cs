@@ -19,7 +19,7 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
     public static int Nc => 4080;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column)
+    public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column)
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
@@ -38,20 +38,20 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
             b = ref Unsafe.Add(ref b, 4);
         }
 
-        StoreRow(ref c, c00, c01, c02, c03, store, row, column);
-        StoreRow(ref Unsafe.Add(ref c, ldc), c10, c11, c12, c13, store, row + 1, column);
-        StoreRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, c22, c23, store, row + 2, column);
-        StoreRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, c32, c33, store, row + 3, column);
+        StoreRow(ref c, c00, c01, c02, c03, store, column);
+        StoreRow(ref Unsafe.Add(ref c, ldc), c10, c11, c12, c13, store, column);
+        StoreRow(ref Unsafe.Add(ref c, 2 * ldc), c20, c21, c22, c23, store, column);
+        StoreRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, c32, c33, store, column);
     }
 
-    private static void StoreRow(ref float c, float acc0, float acc1, float acc2, float acc3, in GemmTileStore store, int row, int column)
+    private static void StoreRow(ref float c, float acc0, float acc1, float acc2, float acc3, in GemmTileStore store, int column)
     {
-        StoreOne(ref c, acc0, store, row, column);
-        StoreOne(ref Unsafe.Add(ref c, 1), acc1, store, row, column + 1);
-        StoreOne(ref Unsafe.Add(ref c, 2), acc2, store, row, column + 2);
-        StoreOne(ref Unsafe.Add(ref c, 3), acc3, store, row, column + 3);
+        StoreOne(ref c, acc0, store, column);
+        StoreOne(ref Unsafe.Add(ref c, 1), acc1, store, column + 1);
+        StoreOne(ref Unsafe.Add(ref c, 2), acc2, store, column + 2);
+        StoreOne(ref Unsafe.Add(ref c, 3), acc3, store, column + 3);
     }
 
-    private static void StoreOne(ref float c, float acc, in GemmTileStore store, int row, int column) =>
-        c = store.Finish(store.Alpha * acc, store.ReadC ? c : 0f, row, column);
+    private static void StoreOne(ref float c, float acc, in GemmTileStore store, int column) =>
+        c = store.Finish(store.Alpha * acc, store.ReadC ? c : 0f, column);
 }

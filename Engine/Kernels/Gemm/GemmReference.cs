@@ -7,7 +7,7 @@ namespace NeuralCore.Engine.Kernels;
 public static class GemmReference
 {
     /// <summary>
-    /// <c>C = act((alpha·op(A)·op(B) + beta·C + f·D)·scale + bias)</c>, with every element computed in double and rounded to
+    /// <c>C = act((alpha·op(A)·op(B) + beta·C)·scale + bias)</c>, with every element computed in double and rounded to
     /// float once, and <see cref="GemmEpilogue.ColumnSquaresOfB"/> in double. Arguments as in <see cref="Gemm.Multiply"/>.
     /// </summary>
     /// <param name="transA">Whether A is stored transposed, (k, m).</param>
@@ -26,7 +26,7 @@ public static class GemmReference
     /// <param name="c">C's elements.</param>
     /// <param name="cOffset">Index of C's first element.</param>
     /// <param name="ldc">Distance between C's rows.</param>
-    /// <param name="epilogue">Row-scaled addend, per-column scale, bias and activation.</param>
+    /// <param name="epilogue">Per-column scale, bias and activation.</param>
     /// <exception cref="ArgumentException">As for <see cref="Gemm.Multiply"/>.</exception>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
@@ -65,11 +65,6 @@ public static class GemmReference
                 if (beta != 0f)
                 {
                     r += beta * (double)c[ci];
-                }
-                if (epilogue.Addend is not null)
-                {
-                    r += (double)epilogue.AddendRowFactors![epilogue.AddendRowFactorsOffset + i]
-                        * epilogue.Addend[epilogue.AddendOffset + (i * epilogue.AddendStride) + j];
                 }
                 if (epilogue.ColumnScale is not null)
                 {

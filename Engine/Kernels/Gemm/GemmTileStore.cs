@@ -1,14 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Threading;
 
 namespace NeuralCore.Engine.Kernels;
 
 /// <summary>
 /// How a micro-kernel writes its accumulators <c>acc</c> (one KC-deep slice of the sum) into C:
 /// <c>r = alpha·acc</c>, then <c>r = beta·c + r</c> unless C is not read, then, on the last slice only, the epilogue
-/// <c>r = act((r + f[i]·D[i, j])·scale[j] + bias[j])</c>.
+/// <c>r = act(r·scale[j] + bias[j])</c>.
 /// </summary>
 /// <remarks>
 /// The first slice uses the caller's beta; later slices add onto what the earlier ones stored (beta = 1). When
@@ -19,7 +18,7 @@ namespace NeuralCore.Engine.Kernels;
 /// knows, alias this struct, so every field would be reloaded after every store (measured: a per-column scale and bias
 /// in the store made a 1000×1000×100 GEMM 1.2× slower; per tile it is within noise). <see cref="Finish"/> is the
 /// scalar twin: the same operations in the same order (one rounding for <c>alpha·acc</c>, one fused multiply-add
-/// each for beta, for the addend and for scale + bias), so a ragged edge tile, which goes through a scratch tile and
+/// each for beta and for scale + bias), so a ragged edge tile, which goes through a scratch tile and
 /// this method, rounds exactly like a full tile.
 /// </remarks>
 internal readonly struct GemmTileStore
@@ -36,13 +35,8 @@ internal readonly struct GemmTileStore
             Bias = epilogue.ColumnBias;
             BiasOffset = epilogue.ColumnBiasOffset;
             Relu = epilogue.Activation == GemmActivation.Relu;
-            Addend = epilogue.Addend;
-            AddendOffset = epilogue.AddendOffset;
-            AddendStride = epilogue.AddendStride;
-            AddendRowFactors = epilogue.AddendRowFactors;
-            AddendRowFactorsOffset = epilogue.AddendRowFactorsOffset;
         }
-        HasEpilogue = Scale is not null || Bias is not null || Relu || Addend is not null;
+        HasEpilogue = Scale is not null || Bias is not null || Relu;
     }
 
     public float Alpha { get; }
@@ -57,46 +51,16 @@ internal readonly struct GemmTileStore
     public float[]? Bias { get; }
     public int BiasOffset { get; }
     public bool Relu { get; }
-    public float[]? Addend { get; }
-    public int AddendOffset { get; }
-    public int AddendStride { get; }
-    public float[]? AddendRowFactors { get; }
-    public int AddendRowFactorsOffset { get; }
 
     /// <summary>A store that writes <c>alpha·acc</c> and nothing else: used for the scratch tile at ragged edges.</summary>
     public GemmTileStore PlainProduct => new(Alpha, 0f, readC: false, default, applyEpilogue: false);
 
-    /// <summary>
-    /// Loads the cache lines of the addend D that the tile at (<paramref name="row"/>, <paramref name="column"/>) will
-    /// read in <see cref="FinishTile"/>, so that they arrive while the tile's multiply-adds run. Tiles walk down a
-    /// column strip of C, so consecutive tiles read D from new lines every time. A load stands in for a prefetch
-    /// instruction, which .NET exposes only through pointers.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void TouchAddend(int row, int column, int rows, int width)
-    {
-        if (Addend is null)
-        {
-            return;
-        }
-        ref float line = ref At(Addend, AddendOffset + (row * AddendStride) + column);
-        for (int r = 0; r < rows; r++)
-        {
-            for (int q = 0; q < width; q += 16)
-            {
-                _ = Volatile.Read(ref Unsafe.Add(ref line, q));
-            }
-            _ = Volatile.Read(ref Unsafe.Add(ref line, width - 1));
-            line = ref Unsafe.Add(ref line, AddendStride);
-        }
-    }
-
     /// <summary>The scalar twin of a kernel's store, for one element whose <c>alpha·acc</c> is <paramref name="product"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Finish(float product, float oldC, int row, int column)
+    public float Finish(float product, float oldC, int column)
     {
         float r = ReadC ? MathF.FusedMultiplyAdd(Beta, oldC, product) : product;
-        return HasEpilogue ? Epilogue(r, row, column) : r;
+        return HasEpilogue ? Epilogue(r, column) : r;
     }
 
     /// <summary>Stores 16 columns of one tile row: <c>alpha·acc (+ beta·c)</c> into <paramref name="c"/>.</summary>
@@ -137,33 +101,26 @@ internal readonly struct GemmTileStore
 
     /// <summary>
     /// Applies the epilogue to a full tile that <c>Store</c> has just written: <paramref name="rows"/> rows of
-    /// <paramref name="width"/> (a multiple of 4) columns at <paramref name="c"/>, whose first element is C[row, column].
-    /// Only full tiles come here, and they lie inside C's m rows and n columns, so every read is in bounds.
+    /// <paramref name="width"/> (a multiple of 4) columns at <paramref name="c"/>, whose first column is C's <paramref name="column"/>.
+    /// Only full tiles come here, and they lie inside C's n columns, so every read is in bounds.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void FinishTile(ref float c, int ldc, int row, int column, int rows, int width)
+    public void FinishTile(ref float c, int ldc, int column, int rows, int width)
     {
         // Everything the loop needs, read once into locals (see the remarks).
-        float[]? scale = Scale, bias = Bias, addend = Addend;
+        float[]? scale = Scale, bias = Bias;
         bool relu = Relu;
         ref float scaleAt = ref scale is null ? ref c : ref At(scale, ScaleOffset + column);
         ref float biasAt = ref bias is null ? ref c : ref At(bias, BiasOffset + column);
-        ref float addendRow = ref addend is null ? ref c : ref At(addend, AddendOffset + (row * AddendStride) + column);
-        int addendStride = AddendStride;
         for (int r = 0; r < rows; r++)
         {
             ref float cRow = ref Unsafe.Add(ref c, (nint)r * ldc);
-            float factor = addend is null ? 0f : AddendRowFactors![AddendRowFactorsOffset + row + r];
             int q = 0;
             if (Vector256.IsHardwareAccelerated)
             {
                 for (; q <= width - 8; q += 8)
                 {
                     Vector256<float> value = Vector256.LoadUnsafe(ref cRow, (nuint)q);
-                    if (addend is not null)
-                    {
-                        value = Vector256.FusedMultiplyAdd(Vector256.Create(factor), Vector256.LoadUnsafe(ref addendRow, (nuint)q), value);
-                    }
                     if (scale is not null && bias is not null)
                     {
                         value = Vector256.FusedMultiplyAdd(value, Vector256.LoadUnsafe(ref scaleAt, (nuint)q), Vector256.LoadUnsafe(ref biasAt, (nuint)q));
@@ -188,10 +145,6 @@ internal readonly struct GemmTileStore
                 for (; q <= width - 4; q += 4)
                 {
                     Vector128<float> value = Vector128.LoadUnsafe(ref cRow, (nuint)q);
-                    if (addend is not null)
-                    {
-                        value = Vector128.FusedMultiplyAdd(Vector128.Create(factor), Vector128.LoadUnsafe(ref addendRow, (nuint)q), value);
-                    }
                     if (scale is not null && bias is not null)
                     {
                         value = Vector128.FusedMultiplyAdd(value, Vector128.LoadUnsafe(ref scaleAt, (nuint)q), Vector128.LoadUnsafe(ref biasAt, (nuint)q));
@@ -214,23 +167,15 @@ internal readonly struct GemmTileStore
             for (; q < width; q++)
             {
                 ref float element = ref Unsafe.Add(ref cRow, q);
-                element = Epilogue(element, row + r, column + q);
-            }
-            if (addend is not null)
-            {
-                addendRow = ref Unsafe.Add(ref addendRow, addendStride);
+                element = Epilogue(element, column + q);
             }
         }
     }
 
-    /// <summary>The epilogue for one element: <c>act((r + f[row]·D[row, column])·scale[column] + bias[column])</c>.</summary>
+    /// <summary>The epilogue for one element: <c>act(r·scale[column] + bias[column])</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float Epilogue(float r, int row, int column)
+    private float Epilogue(float r, int column)
     {
-        if (Addend is not null)
-        {
-            r = MathF.FusedMultiplyAdd(AddendRowFactors![AddendRowFactorsOffset + row], Addend[AddendOffset + (row * AddendStride) + column], r);
-        }
         if (Scale is not null && Bias is not null)
         {
             r = MathF.FusedMultiplyAdd(r, Scale[ScaleOffset + column], Bias[BiasOffset + column]);

@@ -29,8 +29,7 @@ internal interface IGemmMicroKernel
     /// <summary>
     /// <c>C[0..Mr, 0..Nr] ← store(A·B)</c> over <paramref name="kc"/> steps. <paramref name="a"/> holds Mr values per
     /// step, <paramref name="b"/> Nr values per step; <paramref name="c"/> is the tile's top-left element, rows
-    /// <paramref name="ldc"/> apart; <paramref name="row"/> and <paramref name="column"/> are the tile's first row and
-    /// column in C, for the epilogue.
+    /// <paramref name="ldc"/> apart; <paramref name="column"/> is the tile's first column in C, for the epilogue.
     /// </summary>
-    static abstract void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int row, int column);
+    static abstract void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column);
 }
