@@ -103,6 +103,11 @@ public static class CompareCommand
         foreach (Variant variant in options.Variants)
         {
             results.Add(trainer.Run(variant));
+            if (options.SaveModelPath is not null && variant == options.SaveVariant)
+            {
+                SaveModel(options, trainer.LastModel!, train, normalization, results[^1], description);
+                output.WriteLine($"saved {variant.Name}'s model for inference to {options.SaveModelPath}");
+            }
         }
 
         var report = new CompareReport(options, description, train.Count, test.Count, results);
@@ -115,6 +120,25 @@ public static class CompareCommand
         }
         output.WriteLine($"total time {total.Elapsed.TotalSeconds:0.0} s");
         return report;
+    }
+
+    // --save-model: the inference form of the trained model, with what a program needs to feed it (input shape,
+    // normalization, class names) in the file's metadata.
+    private static void SaveModel(CompareOptions options, Layers.Sequential model, Dataset train, Normalization normalization,
+        VariantResult result, string description)
+    {
+        var mean = new float[train.Channels];
+        var std = new float[train.Channels];
+        for (int c = 0; c < train.Channels; c++)
+        {
+            mean[c] = normalization.MeanOf(c);
+            std[c] = normalization.StdOf(c);
+        }
+        string source = FormattableString.Invariant(
+            $"NeuralCore compare --model {options.Model} --variants {result.Variant.Name} --epochs {options.Epochs} --seed {options.Seed}")
+            + FormattableString.Invariant($" on {options.Dataset} ({description}); test accuracy {result.TestAccuracy:P2}");
+        ModelExport.Save(options.SaveModelPath!, model, flattenInput: options.Model == "mlp", (train.Channels, train.Height, train.Width),
+            mean, std, train.ClassNames, source);
     }
 
     /// <summary>

@@ -90,6 +90,15 @@ public sealed class CompareOptions
     /// </summary>
     public int? StopAfterEpoch { get; private set; }
 
+    /// <summary>
+    /// <c>--save-model FILE</c>: after training, the model of <see cref="SaveVariant"/> folded for inference and saved
+    /// as safetensors (<see cref="ModelExport"/>); null: nothing is saved.
+    /// </summary>
+    public string? SaveModelPath { get; private set; }
+
+    /// <summary>The variant whose model <c>--save-model</c> saves: <c>--save-variant</c>, else wn when trained, else the first.</summary>
+    public Variant SaveVariant { get; private set; } = Variant.WeightNormFused;
+
     /// <summary><c>--help</c> was given: print <see cref="HelpText"/> and do nothing else.</summary>
     public bool Help { get; private set; }
 
@@ -125,6 +134,10 @@ public sealed class CompareOptions
           --resume            with --checkpoint: continue each variant from its checkpoint, if any; the results equal
                               those of an uninterrupted run. The other options must be the checkpoint's; --epochs may
                               grow (except for paper-cifar, whose schedules depend on it)
+          --save-model FILE   after training, save one variant's model for inference (weight norm removed, batch norm
+                              folded) as safetensors, with its architecture and input normalization in the metadata;
+                              samples/Classify loads it
+          --save-variant NAME the variant --save-model saves (default: wn when trained, else the first of --variants)
           --quick             a smoke test: {QuickTrainExamples} training and {QuickTestExamples} test examples
           --help              this text
 
@@ -138,6 +151,7 @@ public sealed class CompareOptions
     {
         var options = new CompareOptions();
         bool epochsGiven = false, lrGiven = false, datasetGiven = false;
+        string? saveVariant = null;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -220,6 +234,12 @@ public sealed class CompareOptions
                 case "--target-loss":
                     options.TargetLoss = PositiveDouble(name, Value());
                     break;
+                case "--save-model":
+                    options.SaveModelPath = NonEmpty(name, Value());
+                    break;
+                case "--save-variant":
+                    saveVariant = Value();
+                    break;
                 case "--zca":
                     NoValue();
                     options.Zca = true;
@@ -273,7 +293,25 @@ public sealed class CompareOptions
             throw new CommandLineException(
                 $"--dataset {options.Dataset} needs --data DIR (only a Fashion-MNIST subset ships with NeuralCore).");
         }
+        options.SaveVariant = ChooseSaveVariant(options, saveVariant);
         return options;
+    }
+
+    private static Variant ChooseSaveVariant(CompareOptions options, string? name)
+    {
+        if (name is null)
+        {
+            return options.Variants.Contains(Variant.WeightNormFused) ? Variant.WeightNormFused : options.Variants[0];
+        }
+        if (options.SaveModelPath is null)
+        {
+            throw new CommandLineException("--save-variant needs --save-model FILE.");
+        }
+        Variant? variant = Variant.Find(name);
+        return variant is not null && options.Variants.Contains(variant)
+            ? variant
+            : throw new CommandLineException(
+                $"--save-variant: '{name}' is not one of the variants trained ({string.Join(", ", options.Variants.Select(v => v.Name))}).");
     }
 
     private static List<Variant> ParseVariants(string value)
@@ -300,7 +338,7 @@ public sealed class CompareOptions
             : throw new CommandLineException($"{option}: '{value}' is not one of {string.Join(", ", allowed)}.");
 
     private static string NonEmpty(string option, string value) =>
-        value.Length > 0 ? value : throw new CommandLineException($"{option}: expected a folder, got an empty value.");
+        value.Length > 0 ? value : throw new CommandLineException($"{option}: expected a path, got an empty value.");
 
     private static int PositiveInt(string option, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1

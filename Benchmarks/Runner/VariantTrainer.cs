@@ -42,6 +42,9 @@ public sealed class VariantTrainer
         _progress = progress;
     }
 
+    /// <summary>The model the last <see cref="Run"/> trained (for <c>--save-model</c>); null before the first.</summary>
+    public Sequential? LastModel { get; private set; }
+
     /// <summary>Builds <paramref name="variant"/>'s model and trains it; returns what was measured.</summary>
     public VariantResult Run(Variant variant)
     {
@@ -50,6 +53,7 @@ public sealed class VariantTrainer
         RandomGenerator noise = ModelFactory.NoiseGenerator(_options.Seed);
         Sequential model = ModelFactory.Build(_options.Model, variant, data.Channels, data.Height, data.Width, data.ClassCount, _options.Seed, noise);
         ModelFactory.Initialize(model, variant, _initBatch, _options.Seed);
+        LastModel = model;
 
         (Optimizer optimizer, List<Scheduler> schedulers) = CreateOptimizer(model);
         var history = new TrainingHistory();
