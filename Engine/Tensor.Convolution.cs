@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using NeuralCore.Engine.Autodiff;
 using NeuralCore.Engine.Kernels;
 
@@ -9,10 +8,11 @@ namespace NeuralCore.Engine;
 // (C·kh·kw, Ho·Wo) and W seen as (O, C·kh·kw):
 //
 //     forward          y[n] (O, Ho·Wo)          = W · cols                      NN GEMM
-//     backward-weight  ∂W   (O, C·kh·kw)       += ∂y[n] · colsᵀ                 NT GEMM, summed over n by beta = 1
+//     backward-weight  ∂W   (O, C·kh·kw)       += ∂y[n] · colsᵀ                 NT GEMM, summed over n
 //     backward-data    ∂cols (C·kh·kw, Ho·Wo)   = Wᵀ · ∂y[n], ∂x[n] += col2im   TN GEMM, then a scatter-add
 //
-// Every transpose is a GEMM flag, never a copy. See Kernels/Im2Col.cs for a picture of the columns.
+// Every transpose is a GEMM flag, never a copy. See Kernels/Im2Col.cs for a picture of the columns, and
+// Kernels/ConvolutionKernel.cs for how the images are shared among threads with bitwise-reproducible batch sums.
 public sealed partial class Tensor
 {
     /// <summary>
@@ -58,154 +58,61 @@ public sealed partial class Tensor
         Tensor x = Contiguous(), w = weight.Contiguous();
         Tape? tape = Tape.ForInputs(x, w, bias);
         Tensor result = NewResult(tape, shape);
-        Conv2dForward(x, w, result, window);
-        if (bias is not null)
+        if (bias is null)
         {
-            using Scratch b = bias.Read(); // (O)
-            AddPerChannel(result.AsSpan(), b.Span, window.ColumnCount);
+            Conv2dForward(x, w, result, window);
+        }
+        else
+        {
+            // The bias is O numbers: copied into a contiguous scratch array, so a strided view needs no recorded copy.
+            float[] b = ArrayPool<float>.Shared.Rent(outChannels); // (O)
+            try
+            {
+                using (Scratch values = bias.Read())
+                {
+                    values.Span.CopyTo(b);
+                }
+                Conv2dForward(x, w, result, window, b);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(b);
+            }
         }
 
         // conv2d: ∂b += Σ_{n,oy,ox} ∂y;  per image: ∂W += ∂y[n]·colsᵀ, ∂x[n] += col2im(Wᵀ·∂y[n])
         TapeEntry? entry = tape?.Record("conv2d", result, static (e, dy) =>
         {
-            Window2d window = Window2d.FromInts(e.Ints!);
             Tensor? biasSink = e.InputCount > 2 ? e.GradSink(2) : null;
-            if (biasSink is not null)
-            {
-                SumPerChannel(dy.AsSpan(), biasSink.AsSpan(), window.ColumnCount);
-            }
-            Conv2dBackward(e.Input(0), e.Input(1), dy, e.GradSink(0), e.GradSink(1), window);
+            Conv2dBackward(e.Input(0), e.Input(1), dy, e.GradSink(0), e.GradSink(1), Window2d.FromInts(e.Ints!), biasSink);
         }, x, w, bias);
         entry?.Ints = window.ToInts();
         return result;
     }
 
     /// <summary>
-    /// y (N, O, Ho·Wo) = W (O, C·kh·kw) · im2col(x[n]) for each image n; overwrites y. x, W and y contiguous. Internal so
-    /// that the fused weight-norm convolution (Layers/Conv2d.cs) runs the same im2col + GEMM on its direction V.
+    /// y (N, O, Ho·Wo) = W (O, C·kh·kw) · im2col(x[n]) (+ bias[o] on channel o) for each image n; overwrites y. x, W and
+    /// y contiguous; <paramref name="bias"/> holds O values from index 0 (or more: a pooled array). Internal so that the
+    /// fused weight-norm convolution (Layers/Conv2d.cs) runs the same im2col + GEMM on its direction V.
     /// </summary>
-    internal static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window)
+    internal static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window, float[]? bias = null)
     {
-        int batch = x._shape[0], outChannels = w._shape[0];
-        int rows = window.ColumnRows, positions = window.ColumnCount; // C·kh·kw, Ho·Wo
-        int imageSize = window.InputSize, outSize = outChannels * positions;
-        // One column buffer for the whole batch, from the shared pool: a steady-state step allocates none.
-        // A pointwise (1×1, stride 1, no padding) convolution needs none: the image already is its columns.
-        float[]? columns = window.IsPointwise ? null : ArrayPool<float>.Shared.Rent(rows * positions);
-        try
-        {
-            for (int n = 0; n < batch; n++)
-            {
-                int xOffset = x._offset + n * imageSize;
-                float[] b = x.Buffer;
-                int bOffset = xOffset;
-                if (columns is not null)
-                {
-                    Im2Col.ToColumns(x.Buffer.AsSpan(xOffset, imageSize), columns.AsSpan(0, rows * positions), window);
-                    b = columns;
-                    bOffset = 0;
-                }
-                // y[n] (O, Ho·Wo) = W (O, C·kh·kw) · cols (C·kh·kw, Ho·Wo)
-                ConvolutionGemm(false, false, outChannels, positions, rows, 1f, w.Buffer, w._offset, rows, b, bOffset, positions,
-                    0f, y.Buffer, y._offset + n * outSize, positions);
-            }
-        }
-        finally
-        {
-            if (columns is not null)
-            {
-                ArrayPool<float>.Shared.Return(columns);
-            }
-        }
+        ConvolutionGeometry geometry = new(x._shape[0], w._shape[0], window);
+        ConvolutionKernel.Forward(geometry, x.Buffer, x._offset, w.Buffer, w._offset, bias, 0, y.Buffer, y._offset);
     }
 
     /// <summary>
-    /// Accumulates ∂W (O, C·kh·kw) += Σₙ ∂y[n]·cols[n]ᵀ and ∂x[n] += col2im(Wᵀ·∂y[n]); either sink may be null.
-    /// Internal so that the fused weight-norm convolution (Layers/Conv2d.cs) reuses it with ∂y = δ' and W = V.
+    /// Accumulates ∂W (O, C·kh·kw) += Σₙ ∂y[n]·cols[n]ᵀ, ∂x[n] += col2im(Wᵀ·∂y[n]) and ∂b (O) += Σ_{n,p} ∂y[n, :, p];
+    /// any sink may be null. Bitwise the same for any thread count (see <see cref="ConvolutionKernel"/>). Internal so
+    /// that the fused weight-norm convolution (Layers/Conv2d.cs) reuses it with ∂y = δ' and W = V.
     /// </summary>
-    internal static void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? inputSink, Tensor? weightSink, in Window2d window)
+    internal static void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? inputSink, Tensor? weightSink, in Window2d window,
+        Tensor? biasSink = null)
     {
-        if (inputSink is null && weightSink is null)
-        {
-            return;
-        }
-        int batch = x._shape[0], outChannels = w._shape[0];
-        int rows = window.ColumnRows, positions = window.ColumnCount; // C·kh·kw, Ho·Wo
-        int imageSize = window.InputSize, outSize = outChannels * positions;
-        // One buffer serves both uses in turn: first the image's columns for ∂W, then ∂columns for ∂x.
-        float[]? columns = window.IsPointwise ? null : ArrayPool<float>.Shared.Rent(rows * positions);
-        try
-        {
-            for (int n = 0; n < batch; n++)
-            {
-                int dyOffset = dy._offset + n * outSize;
-                if (weightSink is not null)
-                {
-                    // Recomputing im2col here costs one copy; saving it from the forward would cost N·C·kh·kw·Ho·Wo
-                    // floats of memory per layer for the whole step.
-                    float[] b = x.Buffer;
-                    int bOffset = x._offset + n * imageSize;
-                    if (columns is not null)
-                    {
-                        Im2Col.ToColumns(x.Buffer.AsSpan(bOffset, imageSize), columns.AsSpan(0, rows * positions), window);
-                        b = columns;
-                        bOffset = 0;
-                    }
-                    // ∂W (O, C·kh·kw) += ∂y[n] (O, Ho·Wo) · colsᵀ (Ho·Wo, C·kh·kw): beta = 1 sums over the batch.
-                    ConvolutionGemm(false, true, outChannels, rows, positions, 1f, dy.Buffer, dyOffset, positions, b, bOffset, positions,
-                        1f, weightSink.Buffer, weightSink._offset, rows);
-                }
-                if (inputSink is not null)
-                {
-                    int dxOffset = inputSink._offset + n * imageSize;
-                    if (columns is null)
-                    {
-                        // Pointwise: ∂cols is ∂x[n] itself, so the GEMM accumulates into it directly.
-                        ConvolutionGemm(true, false, rows, positions, outChannels, 1f, w.Buffer, w._offset, rows, dy.Buffer, dyOffset, positions,
-                            1f, inputSink.Buffer, dxOffset, positions);
-                        continue;
-                    }
-                    // ∂cols (C·kh·kw, Ho·Wo) = Wᵀ (C·kh·kw, O) · ∂y[n] (O, Ho·Wo), then each entry goes back to its pixel.
-                    ConvolutionGemm(true, false, rows, positions, outChannels, 1f, w.Buffer, w._offset, rows, dy.Buffer, dyOffset, positions,
-                        0f, columns, 0, positions);
-                    Im2Col.AccumulateToImage(columns.AsSpan(0, rows * positions), inputSink.Buffer.AsSpan(dxOffset, imageSize), window);
-                }
-            }
-        }
-        finally
-        {
-            if (columns is not null)
-            {
-                ArrayPool<float>.Shared.Return(columns);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Every matrix product of the convolution goes through here, on the packed <see cref="Gemm"/>:
-    /// <c>C = alpha·op(A)·op(B) + beta·C</c>, row-major; beta = 0 ignores C's contents.
-    /// </summary>
-    private static void ConvolutionGemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) =>
-        Gemm.Multiply(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-
-    /// <summary>y[n, o, :] += bias[o] over an (N, O, positions) buffer.</summary>
-    private static void AddPerChannel(Span<float> y, ReadOnlySpan<float> bias, int positions)
-    {
-        for (int start = 0, o = 0; start < y.Length; start += positions, o = (o + 1) % bias.Length)
-        {
-            Span<float> row = y.Slice(start, positions);
-            TensorPrimitives.Add(row, bias[o], row);
-        }
-    }
-
-    /// <summary>sink[o] += Σ_{n, p} dy[n, o, p] over an (N, O, positions) buffer: the bias gradient.</summary>
-    private static void SumPerChannel(ReadOnlySpan<float> dy, Span<float> sink, int positions)
-    {
-        for (int start = 0, o = 0; start < dy.Length; start += positions, o = (o + 1) % sink.Length)
-        {
-            sink[o] += TensorPrimitives.Sum(dy.Slice(start, positions));
-        }
+        ConvolutionGeometry geometry = new(x._shape[0], w._shape[0], window);
+        ConvolutionSinks sinks = new(inputSink?.Buffer, inputSink?._offset ?? 0, weightSink?.Buffer, weightSink?._offset ?? 0,
+            biasSink?.Buffer, biasSink?._offset ?? 0);
+        ConvolutionKernel.Backward(geometry, x.Buffer, x._offset, w.Buffer, w._offset, dy.Buffer, dy._offset, sinks);
     }
 
     /// <summary>

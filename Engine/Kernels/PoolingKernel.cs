@@ -24,6 +24,11 @@ internal static class PoolingKernel
     /// <param name="window">The geometry.</param>
     public static void MaxForward(ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, in Window2d window)
     {
+        if (window is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PaddingHeight: 0, PaddingWidth: 0 })
+        {
+            MaxForward2x2(input, output, argmax, window); // the CNNs' usual pool: no padding, no bounds tests
+            return;
+        }
         int height = window.Height, width = window.Width;
         int outHeight = window.OutputHeight, outWidth = window.OutputWidth;
         int planeSize = height * width, outPlaneSize = outHeight * outWidth;
@@ -68,6 +73,53 @@ internal static class PoolingKernel
                         argmax[outBase + oy * outWidth + ox] = bestIndex;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MaxForward"/> for a 2×2 window with stride 2 and no padding (any dilation): every tap is inside the
+    /// plane, so there is no bounds test, and the choice rule is the same: the four candidates in row-major order, the
+    /// first one taken, then a later one only if strictly greater, or a NaN replacing a number.
+    /// </summary>
+    private static void MaxForward2x2(ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, in Window2d window)
+    {
+        int width = window.Width, planeSize = window.Height * width;
+        int outHeight = window.OutputHeight, outWidth = window.OutputWidth, outPlaneSize = outHeight * outWidth;
+        int dh = window.DilationHeight, dw = window.DilationWidth; // rows 2·oy and 2·oy + dh, columns 2·ox and 2·ox + dw
+        bool keepIndices = !argmax.IsEmpty;
+        for (int p = 0; p < window.Channels; p++)
+        {
+            ReadOnlySpan<float> plane = input.Slice(p * planeSize, planeSize); // (H, W)
+            Span<float> outPlane = output.Slice(p * outPlaneSize, outPlaneSize); // (Ho, Wo)
+            Span<int> outIndices = keepIndices ? argmax.Slice(p * outPlaneSize, outPlaneSize) : default;
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                int top = 2 * oy * width, bottom = top + (dh * width);
+                ReadOnlySpan<float> upper = plane.Slice(top, width), lower = plane.Slice(bottom, width);
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    int left = 2 * ox, right = left + dw;
+                    float best = upper[left];
+                    int bestIndex = top + left;
+                    Consider(upper[right], top + right, ref best, ref bestIndex);
+                    Consider(lower[left], bottom + left, ref best, ref bestIndex);
+                    Consider(lower[right], bottom + right, ref best, ref bestIndex);
+                    outPlane[(oy * outWidth) + ox] = best;
+                    if (keepIndices)
+                    {
+                        outIndices[(oy * outWidth) + ox] = bestIndex;
+                    }
+                }
+            }
+        }
+
+        static void Consider(float value, int index, ref float best, ref int bestIndex)
+        {
+            if (value > best || (float.IsNaN(value) && !float.IsNaN(best)))
+            {
+                best = value;
+                bestIndex = index;
             }
         }
     }

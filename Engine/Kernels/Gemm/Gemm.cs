@@ -89,7 +89,17 @@ public static class Gemm
     /// offset is negative, or an array is too short for the extent described; the message names the matrix.</exception>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
-        float beta, float[] c, int cOffset, int ldc, in GemmEpilogue epilogue = default)
+        float beta, float[] c, int cOffset, int ldc, in GemmEpilogue epilogue = default) =>
+        MultiplyWithThreads(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, epilogue, MaxThreads);
+
+    /// <summary>
+    /// <see cref="Multiply"/> with at most <paramref name="maxThreads"/> threads: 1 for callers that already split their work across threads
+    /// (convolution runs whole images per thread) and would only lose by splitting each small product again. The result
+    /// is the same bits whatever the thread count.
+    /// </summary>
+    internal static void MultiplyWithThreads(bool transA, bool transB, int m, int n, int k, float alpha,
+        float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
+        float beta, float[] c, int cOffset, int ldc, in GemmEpilogue epilogue, int maxThreads)
     {
         GemmChecks.Validate(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc, epilogue);
         if (m == 0 || n == 0)
@@ -105,7 +115,7 @@ public static class Gemm
         }
 
         GemmKernelKind kernel = Kernel;
-        int threads = (int)Math.Clamp(problem.MultiplyAdds / MinMultiplyAddsPerThread, 1, MaxThreads);
+        int threads = (int)Math.Clamp(problem.MultiplyAdds / MinMultiplyAddsPerThread, 1, Math.Max(1, maxThreads));
         if (threads > 1)
         {
             (int mr, int nr) = GemmDriver.TileShape(kernel);

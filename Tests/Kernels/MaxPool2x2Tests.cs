@@ -1,0 +1,96 @@
+using NeuralCore.Engine.Kernels;
+using NUnit.Framework;
+
+namespace NeuralCore.Tests.Kernels;
+
+/// <summary>
+/// The 2×2, stride-2, unpadded fast path of <see cref="PoolingKernel.MaxForward"/> against a naive window loop with
+/// the documented choice rule (first of equal values, NaN wins and propagates), on planes full of ties, NaNs and
+/// infinities, odd sizes (the last row and column are dropped) and dilation.
+/// </summary>
+[TestFixture]
+public sealed class MaxPool2x2Tests
+{
+    [TestCase(3, 6, 6, 1)]
+    [TestCase(2, 7, 5, 1)]
+    [TestCase(4, 2, 2, 1)]
+    [TestCase(1, 9, 11, 2)]
+    [TestCase(2, 5, 4, 3)]
+    public void FastPathMatchesTheNaiveWindowLoop(int planes, int height, int width, int dilation)
+    {
+        var window = new Window2d(planes, height, width, 2, 2, 2, 2, 0, 0, dilation, dilation);
+        float[] input = SpecialValues(planes * height * width, seed: planes * 1000 + height * 10 + width);
+        int outputs = planes * window.OutputHeight * window.OutputWidth;
+        float[] output = new float[outputs];
+        int[] argmax = new int[outputs];
+
+        PoolingKernel.MaxForward(input, output, argmax, window);
+
+        (float[] expected, int[] expectedIndex) = Naive(input, window);
+        Assert.That(argmax, Is.EqualTo(expectedIndex), "argmax");
+        Assert.That(output, Is.EqualTo(expected), "max"); // NUnit treats NaN as equal to NaN
+    }
+
+    [Test]
+    public void WithoutIndicesTheMaximaAreTheSame()
+    {
+        var window = new Window2d(2, 6, 8, 2, 2, 2, 2, 0, 0, 1, 1);
+        float[] input = SpecialValues(2 * 6 * 8, seed: 5);
+        float[] output = new float[2 * 3 * 4];
+
+        PoolingKernel.MaxForward(input, output, [], window);
+
+        Assert.That(output, Is.EqualTo(Naive(input, window).Max));
+    }
+
+    // Small integers (so ties are common), with NaN, +∞ and −∞ sprinkled in.
+    private static float[] SpecialValues(int count, int seed)
+    {
+        var random = new Random(seed);
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = random.Next(12) switch
+            {
+                0 => float.NaN,
+                1 => float.PositiveInfinity,
+                2 => float.NegativeInfinity,
+                _ => random.Next(-3, 4),
+            };
+        }
+        return values;
+    }
+
+    private static (float[] Max, int[] Index) Naive(float[] input, Window2d window)
+    {
+        int ho = window.OutputHeight, wo = window.OutputWidth, h = window.Height, w = window.Width;
+        float[] max = new float[window.Channels * ho * wo];
+        int[] index = new int[max.Length];
+        for (int p = 0; p < window.Channels; p++)
+        {
+            for (int oy = 0; oy < ho; oy++)
+            {
+                for (int ox = 0; ox < wo; ox++)
+                {
+                    float best = float.NaN;
+                    int bestIndex = -1;
+                    for (int ki = 0; ki < 2; ki++)
+                    {
+                        for (int kj = 0; kj < 2; kj++)
+                        {
+                            int at = ((oy * 2) + (ki * window.DilationHeight)) * w + (ox * 2) + (kj * window.DilationWidth);
+                            float value = input[(p * h * w) + at];
+                            if (bestIndex < 0 || value > best || (float.IsNaN(value) && !float.IsNaN(best)))
+                            {
+                                (best, bestIndex) = (value, at);
+                            }
+                        }
+                    }
+                    max[(p * ho * wo) + (oy * wo) + ox] = best;
+                    index[(p * ho * wo) + (oy * wo) + ox] = bestIndex;
+                }
+            }
+        }
+        return (max, index);
+    }
+}
