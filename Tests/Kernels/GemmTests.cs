@@ -39,6 +39,7 @@ public sealed class GemmTests
         (11, 35, 193), (13, 33, 257), (7, 9, 600),
         (129, 9, 10), (145, 17, 20), (385, 33, 11),
         (3, 4081, 5), (2, 4100, 3),
+        (1, 1000, 784), (1, 97, 1003),
     ];
 
     private GemmKernelKind _savedKernel;
@@ -162,7 +163,7 @@ public sealed class GemmTests
     public void ColumnSquaresOfBIsBitwiseIdenticalForAnyThreadCount([Values(false, true)] bool transB)
     {
         var rng = new TestRandom(8);
-        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 100, 300), (300, 301, 299) })
+        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 100, 300), (300, 301, 299), (1, 1000, 784) })
         {
             var c = Case.Create(rng, false, transB, m, n, k, alpha: 1f, beta: 0f, padding: 1, epilogue: false);
             float[] Run(int threads)
@@ -185,7 +186,8 @@ public sealed class GemmTests
         [Values(false, true)] bool transA, [Values(false, true)] bool transB)
     {
         var rng = new TestRandom(4);
-        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 784, 100), (301, 299, 300) })
+        // (1, n, k): a single row of A takes the matrix-vector path, split by columns.
+        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 784, 100), (301, 299, 300), (1, 1000, 784), (1, 333, 1500) })
         {
             var c = Case.Create(rng, transA, transB, m, n, k, alpha: 1.25f, beta: 0.5f, padding: 2, epilogue: true);
             Gemm.MaxThreads = 1;

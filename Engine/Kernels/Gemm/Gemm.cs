@@ -42,6 +42,10 @@ public static class Gemm
     // more if it has gone to sleep) and packing B or A twice cost more than the second core gives back.
     private const double MinMultiplyAddsPerThread = 1 << 20;
 
+    // A single row of A (m = 1) is a matrix-vector product, bound by reading B: a second thread pays once each has
+    // a quarter of a megabyte of B to read (65 536 floats), which takes longer than waking it.
+    private const double MinRowTimesMatrixMultiplyAddsPerThread = 1 << 16;
+
     private static int s_maxThreads = Environment.ProcessorCount;
 
     /// <summary>The micro-kernel in use; tests switch it to check every kernel on one machine.</summary>
@@ -115,7 +119,8 @@ public static class Gemm
         }
 
         GemmKernelKind kernel = Kernel;
-        int threads = (int)Math.Clamp(problem.MultiplyAdds / MinMultiplyAddsPerThread, 1, Math.Max(1, maxThreads));
+        double perThread = m == 1 ? MinRowTimesMatrixMultiplyAddsPerThread : MinMultiplyAddsPerThread;
+        int threads = (int)Math.Clamp(problem.MultiplyAdds / perThread, 1, Math.Max(1, maxThreads));
         if (threads > 1)
         {
             (int mr, int nr) = GemmDriver.TileShape(kernel);

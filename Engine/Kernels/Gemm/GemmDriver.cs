@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NeuralCore.Engine.Kernels;
 
@@ -58,7 +59,11 @@ internal static class GemmDriver
         // every rounding) are the same however many threads there are.
         (int rowStart, int rowEnd) = GemmPartition.Range(problem.M, TKernel.Mr, rowParts, part / colParts);
         (int colStart, int colEnd) = GemmPartition.Range(problem.N, TKernel.Nr, colParts, part % colParts);
-        if (rowStart < rowEnd && colStart < colEnd)
+        if (rowStart < rowEnd && colStart < colEnd && problem.M == 1)
+        {
+            RowTimesMatrix(problem, colStart, colEnd);
+        }
+        else if (rowStart < rowEnd && colStart < colEnd)
         {
             // Every row part packs the same columns of B; only the first sums their squares, so each sum is written once.
             Run<TKernel>(problem, rowStart, rowEnd, colStart, colEnd, sumSquaresOfB: part / colParts == 0);
@@ -139,6 +144,60 @@ internal static class GemmDriver
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// C[0, colStart..colEnd] for a single row of A (m = 1: a layer run on one example): a matrix-vector product, which
+    /// reads each element of B once and uses it once, so it is bound by memory, not by multiply-adds. Packing would
+    /// copy all of B to use each value once; here B is read in place: with B stored (n, k) (the NT form of a Linear
+    /// layer, <c>x·Wᵀ</c>) one dot product per contiguous row, with B stored (k, n) one multiply-add of each row into
+    /// the result. The epilogue and <see cref="GemmEpilogue.ColumnSquaresOfB"/> are applied as in the packed path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowTimesMatrix(in GemmProblem problem, int colStart, int colEnd)
+    {
+        int k = problem.K, width = colEnd - colStart;
+        GemmWorkspace workspace = GemmWorkspace.Current;
+        // op(A)'s one row, contiguous: as stored unless A is transposed (then its values lie lda apart).
+        Span<float> x = MemoryMarshal.CreateSpan(ref workspace.PackedA(k), k);
+        for (int p = 0; p < k; p++)
+        {
+            x[p] = problem.TransA ? problem.A[problem.AOffset + (p * problem.Lda)] : problem.A[problem.AOffset + p];
+        }
+        Span<float> sums = MemoryMarshal.CreateSpan(ref workspace.PackedB(width), width); // Σ_p x_p·op(B)[p, j]
+        float[]? squares = problem.Epilogue.ColumnSquaresOfB;
+        Span<float> squaresOut = squares is null ? default : squares.AsSpan(problem.Epilogue.ColumnSquaresOfBOffset + colStart, width);
+        if (problem.TransB)
+        {
+            for (int j = 0; j < width; j++)
+            {
+                ReadOnlySpan<float> row = problem.B.AsSpan(problem.BOffset + ((colStart + j) * problem.Ldb), k);
+                sums[j] = TensorPrimitives.Dot(x, row);
+                if (squares is not null)
+                {
+                    squaresOut[j] += TensorPrimitives.SumOfSquares(row); // the row is in L1 after the dot product
+                }
+            }
+        }
+        else
+        {
+            sums.Clear();
+            for (int p = 0; p < k; p++)
+            {
+                ReadOnlySpan<float> row = problem.B.AsSpan(problem.BOffset + (p * problem.Ldb) + colStart, width);
+                TensorPrimitives.MultiplyAdd(row, x[p], sums, sums);
+                if (squares is not null)
+                {
+                    TensorPrimitives.MultiplyAdd(row, row, squaresOut, squaresOut);
+                }
+            }
+        }
+        GemmTileStore store = new(problem.Alpha, problem.Beta, readC: problem.Beta != 0f, problem.Epilogue, applyEpilogue: true);
+        Span<float> c = problem.C.AsSpan(problem.COffset + colStart, width);
+        for (int j = 0; j < width; j++)
+        {
+            c[j] = store.Finish(problem.Alpha * sums[j], c[j], colStart + j);
         }
     }
 
