@@ -51,7 +51,7 @@ public static class Losses
 
         Tape? tape = Tape.ForInputs(logits);
         Tensor result = Tensor.NewResult(tape, Shapes.Scalar);
-        Tensor? probabilities = tape is null ? null : Tensor.NewResult(tape, logits.ShapeArray);  // (N, C), for backward
+        Tensor? probabilities = tape?.NewPrivate(logits.Shape);  // (N, C), for backward only
         double total = 0;
         using (Scratch x = logits.Read())            // (N, C)
         using (Scratch exps = Scratch.Rent(classes))
@@ -91,8 +91,11 @@ public static class Losses
                 grad[i * classes + labels[i]] -= scale;                                // − onehot·∂y/N
             }
         }, logits);
-        entry?.Saved = probabilities;
-        entry?.Ints = labels.ToArray();
+        if (entry is not null)
+        {
+            entry.Saved = probabilities;
+            entry.KeepInts(labels); // copied: the caller may refill its label array before backward
+        }
         return result;
     }
 

@@ -61,15 +61,20 @@ internal static class Shapes
 
     public static bool SameShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
 
-    /// <summary>NumPy broadcasting: align from the right; each pair of sizes must be equal or one of them 1.</summary>
-    public static int[] Broadcast(ReadOnlySpan<int> a, ReadOnlySpan<int> b, string op)
+    /// <summary>
+    /// NumPy broadcasting: align from the right; each pair of sizes must be equal or one of them 1. Returns
+    /// <paramref name="a"/> or <paramref name="b"/> itself when the result has its shape (shape arrays are never
+    /// mutated, so sharing is safe and the common cases allocate nothing).
+    /// </summary>
+    public static int[] Broadcast(int[] a, int[] b, string op)
     {
-        if (a.SequenceEqual(b))
+        if (a.AsSpan().SequenceEqual(b))
         {
-            return a.ToArray();
+            return a;
         }
         int rank = Math.Max(a.Length, b.Length);
-        var result = new int[rank];
+        Span<int> result = rank <= 16 ? stackalloc int[16] : new int[rank];
+        result = result[..rank];
         for (int i = 0; i < rank; i++)
         {
             int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
@@ -81,19 +86,25 @@ internal static class Shapes
             }
             result[i] = da == 1 ? db : da;
         }
-        return result;
+        if (result.SequenceEqual(a))
+        {
+            return a;
+        }
+        return result.SequenceEqual(b) ? b : result.ToArray();
     }
 
-    /// <summary>Strides that read a tensor of <paramref name="shape"/> as if it had <paramref name="target"/>: broadcast axes get stride 0.</summary>
-    public static int[] BroadcastStrides(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> target)
+    /// <summary>
+    /// Writes into <paramref name="result"/> (the target's rank) the strides that read a tensor of
+    /// <paramref name="shape"/> as if it had <paramref name="target"/>: broadcast axes get stride 0.
+    /// </summary>
+    public static void BroadcastStrides(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> target, Span<int> result)
     {
-        var result = new int[target.Length];
+        result.Clear();
         int shift = target.Length - shape.Length;
         for (int i = shift; i < target.Length; i++)
         {
             result[i] = shape[i - shift] == 1 && target[i] != 1 ? 0 : strides[i - shift];
         }
-        return result;
     }
 
     /// <summary>Turns a possibly negative axis into 0..rank-1, or throws naming the op and the shape.</summary>

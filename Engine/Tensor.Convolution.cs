@@ -50,7 +50,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(weight);
         Window2d window = Conv2dWindow(_shape, weight._shape, bias?._shape, stride, padding, dilation);
         int batch = _shape[0], outChannels = weight._shape[0];
-        int[] shape = [batch, outChannels, window.OutputHeight, window.OutputWidth]; // (N, O, Ho, Wo)
+        ReadOnlySpan<int> shape = [batch, outChannels, window.OutputHeight, window.OutputWidth]; // (N, O, Ho, Wo)
         Shapes.Count(shape, "Conv2d");
 
         // The GEMM reads x and W straight from their buffers; a strided view is copied once (recorded, so its
@@ -86,7 +86,7 @@ public sealed partial class Tensor
             Tensor? biasSink = e.InputCount > 2 ? e.GradSink(2) : null;
             Conv2dBackward(e.Input(0), e.Input(1), dy, e.GradSink(0), e.GradSink(1), Window2d.FromInts(e.Ints!), biasSink);
         }, x, w, bias);
-        entry?.Ints = window.ToInts();
+        entry?.KeepWindow(window);
         return result;
     }
 

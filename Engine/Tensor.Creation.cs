@@ -143,4 +143,12 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor NewResult(Autodiff.Tape? tape, int[] shape) =>
         tape is null ? new Tensor(new float[Shapes.Count(shape)], shape) : tape.NewResult(shape);
+
+    /// <summary>
+    /// As <see cref="NewResult(Autodiff.Tape?, int[])"/> for a shape the op has not put in an array of its own (a
+    /// collection expression such as <c>[rows, outF]</c> binds here and lives on the stack): with a tape nothing is
+    /// allocated for the shape, since the tape shares one array per shape.
+    /// </summary>
+    internal static Tensor NewResult(Autodiff.Tape? tape, ReadOnlySpan<int> shape) =>
+        tape is null ? new Tensor(new float[Shapes.Count(shape)], shape.ToArray()) : tape.NewResult(shape);
 }

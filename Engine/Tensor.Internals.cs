@@ -15,7 +15,11 @@ public sealed partial class Tensor
             return Scratch.Borrow(_storage.Array.AsSpan(_offset, Count));
         }
         Scratch scratch = Scratch.Rent(Shapes.Count(shape));
-        int[] strides = Shapes.BroadcastStrides(_shape, _strides, shape);
+        // On the stack: a broadcast operand is read this way in every step (e.g. a bias or a per-row scale).
+        const int StackRank = 16;
+        Span<int> strides = shape.Length <= StackRank ? stackalloc int[StackRank] : new int[shape.Length];
+        strides = strides[..shape.Length];
+        Shapes.BroadcastStrides(_shape, _strides, shape, strides);
         Kernels.Strided.Gather(_storage.Array, _offset, shape, strides, scratch.Span);
         return scratch;
     }

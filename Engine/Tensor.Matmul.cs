@@ -26,8 +26,14 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">As for <see cref="Matmul(Tensor)"/>.</exception>
     public static Tensor Matmul(Tensor a, Tensor b)
     {
-        int[] shape = MatmulShape(a._shape, b._shape); // (…batch, m, n)
-        int rank = shape.Length;
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        // The result shape on the stack: a recorded matmul then uses the tape's shared array for it.
+        const int StackRank = 16;
+        int rank = Math.Max(a.Rank, b.Rank);
+        Span<int> shape = rank <= StackRank ? stackalloc int[StackRank] : new int[rank];
+        shape = shape[..rank];
+        MatmulShape(a._shape, b._shape, shape); // (…batch, m, n)
         int m = shape[rank - 2], n = shape[rank - 1], k = a._shape[^1];
 
         // Operands whose last two axes are neither row-major nor a transpose (e.g. every other column) are copied
@@ -36,7 +42,7 @@ public sealed partial class Tensor
         b = MatrixOperand.TryCreate(b, out _) ? b : b.Contiguous();
         Tape? tape = Tape.ForInputs(a, b);
         Tensor result = NewResult(tape, shape);
-        MultiplyBatched(shape.AsSpan(0, rank - 2), MatrixOperand.Create(a), MatrixOperand.Create(b), MatrixOperand.Create(result),
+        MultiplyBatched(shape[..(rank - 2)], MatrixOperand.Create(a), MatrixOperand.Create(b), MatrixOperand.Create(result),
             m, n, k, beta: 0f);
 
         // matmul: ∂A += ∂C·Bᵀ (m×n · n×k), ∂B += Aᵀ·∂C (k×m · m×n), per batch. beta = 1 adds straight into the
@@ -64,8 +70,8 @@ public sealed partial class Tensor
         return result;
     }
 
-    /// <summary>The result shape (…batch, m, n), or an ArgumentException naming both shapes.</summary>
-    private static int[] MatmulShape(int[] a, int[] b)
+    /// <summary>Writes the result shape (…batch, m, n) into <paramref name="shape"/>, or throws an ArgumentException naming both shapes.</summary>
+    private static void MatmulShape(int[] a, int[] b, Span<int> shape)
     {
         if (a.Length < 2 || b.Length < 2)
         {
@@ -77,8 +83,7 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"Matmul: {Shapes.Format(a)} × {Shapes.Format(b)}: inner dimensions {a[^1]} and {b[^2]} differ");
         }
-        int rank = Math.Max(a.Length, b.Length);
-        var shape = new int[rank];
+        int rank = shape.Length;
         for (int axis = 0; axis < rank - 2; axis++)
         {
             // Batch axes align from the right, just before the two matrix axes; a missing axis counts as size 1.
@@ -95,7 +100,6 @@ public sealed partial class Tensor
         shape[rank - 2] = a[^2];
         shape[rank - 1] = b[^1];
         Shapes.Count(shape, "Matmul");
-        return shape;
     }
 
     /// <summary>

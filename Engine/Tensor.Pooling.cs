@@ -33,12 +33,12 @@ public sealed partial class Tensor
     public Tensor MaxPool2d((int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default)
     {
         Window2d window = PoolWindow("MaxPool2d", _shape, kernel, stride ?? kernel, padding);
-        int[] shape = [_shape[0], _shape[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
+        ReadOnlySpan<int> shape = [_shape[0], _shape[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         // Backward needs which element won each window. The indices are ints; they are kept in a tape-owned float
         // buffer (its bits reinterpreted, never used as floats), so they are returned to the pool with the step.
-        Tensor? indices = tape?.NewResult(shape);
+        Tensor? indices = tape?.NewPrivate(shape);
         using (Scratch x = Read())
         {
             Span<int> argmax = indices is null ? [] : MemoryMarshal.Cast<float, int>(indices.AsSpan());
@@ -58,7 +58,7 @@ public sealed partial class Tensor
         if (entry is not null)
         {
             entry.Saved = indices;
-            entry.Ints = window.ToInts();
+            entry.KeepWindow(window);
         }
         return result;
     }
@@ -86,7 +86,7 @@ public sealed partial class Tensor
     public Tensor AvgPool2d((int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default)
     {
         Window2d window = PoolWindow("AvgPool2d", _shape, kernel, stride ?? kernel, padding);
-        int[] shape = [_shape[0], _shape[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
+        ReadOnlySpan<int> shape = [_shape[0], _shape[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())
@@ -103,7 +103,7 @@ public sealed partial class Tensor
                 PoolingKernel.AverageBackward(dy.AsSpan(), sink.AsSpan(), Window2d.FromInts(e.Ints!));
             }
         }, this);
-        entry?.Ints = window.ToInts();
+        entry?.KeepWindow(window);
         return result;
     }
 
@@ -118,7 +118,7 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"GlobalAvgPool2d: input {ShapeText}; expected (N, C, H, W) with H ≥ 1 and W ≥ 1.");
         }
-        int[] shape = [_shape[0], _shape[1]]; // (N, C)
+        ReadOnlySpan<int> shape = [_shape[0], _shape[1]]; // (N, C)
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())

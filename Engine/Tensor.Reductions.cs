@@ -156,7 +156,7 @@ public sealed partial class Tensor
         }
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
-        Tensor mean = NewResult(tape, keepShape);   // kept for backward
+        Tensor mean = tape is null ? NewResult(null, keepShape) : tape.NewPrivate(keepShape);   // kept for backward only
         using (Scratch x = Read())
         using (Scratch centered = Scratch.Rent(Count))
         {

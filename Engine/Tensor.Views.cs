@@ -29,16 +29,24 @@ public sealed partial class Tensor
     /// </remarks>
     public Tensor Reshape(params ReadOnlySpan<int> shape)
     {
-        int[] target = InferShape(shape);
+        // The target shape is worked out on the stack: a recorded reshape then takes the tape's shared arrays for
+        // that shape (a reshape in every training step allocates only its header).
+        const int StackRank = 16;
+        Span<int> target = shape.Length <= StackRank ? stackalloc int[StackRank] : new int[shape.Length];
+        target = target[..shape.Length];
+        InferShape(shape, target);
         Tensor source = IsContiguous ? this : Contiguous();
         Tape? tape = Tape.ForInputs(source);
-        Tensor result = new(source._storage, source._offset, target, Shapes.ContiguousStrides(target));
+        (int[] targetArray, int[] strides) = tape is null ? WithRowMajorStrides(target.ToArray()) : tape.Intern(target);
+        Tensor result = new(source._storage, source._offset, targetArray, strides);
         // reshape: ∂x += ∂y   (reshape keeps the row-major order, so ∂y's elements already line up with ∂x's)
         tape?.Record("reshape", result, static (e, dy) => AccumulateInOrder(e, dy), source);
         return result;
     }
 
-    private int[] InferShape(ReadOnlySpan<int> shape)
+    private static (int[] Shape, int[] Strides) WithRowMajorStrides(int[] shape) => (shape, Shapes.ContiguousStrides(shape));
+
+    private void InferShape(ReadOnlySpan<int> shape, Span<int> target)
     {
         int inferred = -1;
         long known = 1;
@@ -62,7 +70,7 @@ public sealed partial class Tensor
                 known = Math.Min(known * shape[axis], (long)Array.MaxLength + 1);
             }
         }
-        int[] target = shape.ToArray();
+        shape.CopyTo(target);
         if (inferred >= 0)
         {
             if (known == 0 || Count % known != 0)
@@ -78,7 +86,6 @@ public sealed partial class Tensor
             throw new ArgumentException(
                 $"Reshape: cannot reshape a tensor of shape {ShapeText} ({Count} elements) to {Shapes.Format(shape)} ({known} elements); expected the same element count.");
         }
-        return target;
     }
 
     /// <summary>∂x += ∂y for the views that keep the row-major order of the elements (reshape, squeeze, unsqueeze).</summary>

@@ -25,4 +25,17 @@ internal sealed class TensorStorage
         _array = null;
         return array;
     }
+
+    /// <summary>
+    /// Gives a released storage a new buffer. Only for the tape's private tensors (saved state and backward's
+    /// temporary gradients), which no user code can hold: a tensor a user may hold must stay released for good.
+    /// </summary>
+    public void Rebind(float[] array)
+    {
+        if (_array is not null)
+        {
+            throw new InvalidOperationException("TensorStorage.Rebind: the storage still holds a buffer; release it first.");
+        }
+        _array = array;
+    }
 }

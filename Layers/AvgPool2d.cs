@@ -37,7 +37,7 @@ public sealed class AvgPool2d : Module
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        MaxPool2d.CheckInput(ToString(), input, KernelSize, Stride, Padding);
+        MaxPool2d.CheckInput(this, input, KernelSize, Stride, Padding);
         return input.AvgPool2d(KernelSize, Stride, Padding);
     }
 

@@ -168,7 +168,7 @@ public sealed class Conv2d : WeightNormalizableLayer
             throw new ArgumentException(
                 $"Conv2d.WeightNormFunctional: g {g.ShapeText} has {groups} elements; expected {outC} (one per output channel of v {v.ShapeText}) or 1 (one norm over all of v).");
         }
-        int[] shape = [batch, outC, window.OutputHeight, window.OutputWidth]; // (N, O, Ho, Wo)
+        ReadOnlySpan<int> shape = [batch, outC, window.OutputHeight, window.OutputWidth]; // (N, O, Ho, Wo)
         Shapes.Count(shape, "Conv2d.WeightNormFunctional");
         input = input.Contiguous();
         v = v.Contiguous();
@@ -179,7 +179,7 @@ public sealed class Conv2d : WeightNormalizableLayer
 
         // ‖v_o‖ over (C·kh·kw) and s_o = g_o/‖v_o‖, once per forward (rows 0 and 1 of stats, (2, O)); kept for backward
         // when recording, in scratch memory otherwise. The weight seen as the matrix (O, C·kh·kw): one norm per row.
-        Tensor? stats = tape is null ? null : Tensor.NewResult(tape, [2, outC]);
+        Tensor? stats = tape?.NewPrivate([2, outC]); // tape-private, like u
         using Scratch statsScratch = tape is null ? Scratch.Rent(2 * outC) : default;
         Span<float> statsSpan = stats is null ? statsScratch.Span : stats.AsSpan();
         Span<float> norms = statsSpan[..outC], scale = statsSpan[outC..];
@@ -187,7 +187,7 @@ public sealed class Conv2d : WeightNormalizableLayer
 
         // u = conv(x, V) (N, O, Ho, Wo): the engine's im2col + GEMM on V. The backward needs u for ∂g, so with a tape it
         // gets its own buffer; without one it is computed in the output and scaled in place.
-        Tensor u = tape is null ? result : Tensor.NewResult(tape, shape);
+        Tensor u = tape is null ? result : tape.NewPrivate(shape);
         Tensor.Conv2dForward(input, v, u, window);
         // y = u·s_o + b_o per channel (the epilogue).
         ChannelScaleBiasEpilogue(u.AsSpan(), result.AsSpan(), batch, outC, positions, scale, bias is null ? default : bias.AsSpan());
@@ -199,7 +199,7 @@ public sealed class Conv2d : WeightNormalizableLayer
                 : tape.Record("weight_norm_conv2d", result, WeightNormConv2dBackward, [input, v, g, bias]);
             entry.Saved = u;
             entry.Saved2 = stats;
-            entry.Ints = window.ToInts();
+            entry.KeepWindow(window);
         }
         return result;
     }
@@ -224,13 +224,15 @@ public sealed class Conv2d : WeightNormalizableLayer
         Tensor? sinkB = e.InputCount > 3 ? e.GradSink(3) : null;
         bool needGradG = sinkV is not null || sinkG is not null; // ∂V's correction needs ∂g too
 
-        float[] scaled = e.Tape.Rent(dy.Count); // δ' (N, O, Ho, Wo)
+        // δ' (N, O, Ho, Wo) is handed to the engine's conv backward as a tensor: a tape temporary, so no header is
+        // allocated per step.
+        Tensor scaled = e.Tape.RentTemporary(dy.Shape);
         try
         {
             using Scratch dot = needGradG ? Scratch.RentZeroed(outC) : default;       // Σ_{n,p} δ·u (O)
             using Scratch coefficient = sinkV is not null ? Scratch.Rent(outC) : default; // s_o·∂g_o/‖v_o‖ (O)
             ChannelBackwardPass(dy.AsSpan(), u.AsSpan(), scale, batch, outC, positions,
-                sinkB is null ? default : sinkB.AsSpan(), dot.Span, scaled);
+                sinkB is null ? default : sinkB.AsSpan(), dot.Span, scaled.AsSpan());
 
             if (needGradG)
             {
@@ -257,7 +259,7 @@ public sealed class Conv2d : WeightNormalizableLayer
             if (sinkX is not null || sinkV is not null)
             {
                 // ∂x += conv_backward_data(δ', V), ∂V += conv_backward_weight(δ', x): the plain conv's backward on V.
-                Tensor.Conv2dBackward(x, v, Tensor.Wrap(scaled, dy.ShapeArray), sinkX, sinkV, window);
+                Tensor.Conv2dBackward(x, v, scaled, sinkX, sinkV, window);
             }
             if (sinkV is not null)
             {
@@ -266,7 +268,7 @@ public sealed class Conv2d : WeightNormalizableLayer
         }
         finally
         {
-            e.Tape.Return(scaled);
+            e.Tape.ReleaseTemporary(scaled);
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class Flatten : Module
         {
             return input;
         }
-        int[] shape = new int[rank - (end - start)];
+        Span<int> shape = stackalloc int[rank - (end - start)]; // rank ≤ the input's, which is small
         int merged = 1;
         for (int axis = 0; axis < rank; axis++)
         {

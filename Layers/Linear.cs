@@ -104,7 +104,9 @@ public sealed class Linear : WeightNormalizableLayer
     /// <exception cref="ArgumentException">The shapes do not fit; the message names them.</exception>
     public static Tensor Functional(Tensor input, Tensor weight, Tensor? bias = null)
     {
-        int[] shape = CheckOperands("Linear", input, weight, bias, out int rows); // (*, out)
+        ArgumentNullException.ThrowIfNull(input);
+        Span<int> shape = stackalloc int[input.Rank]; // (*, out)
+        CheckOperands("Linear", input, weight, bias, shape, out int rows);
         int outF = weight.Size(0), inF = weight.Size(1);
         input = input.Contiguous();
         weight = weight.Contiguous();
@@ -143,8 +145,11 @@ public sealed class Linear : WeightNormalizableLayer
         return result;
     }
 
-    /// <summary>Checks (*, in) × (out, in) [+ (out)] and returns the output shape (*, out) and the row count.</summary>
-    internal static int[] CheckOperands(string op, Tensor input, Tensor weight, Tensor? bias, out int rows)
+    /// <summary>
+    /// Checks (*, in) × (out, in) [+ (out)] and writes the output shape (*, out) into <paramref name="shape"/> (input's
+    /// rank; the caller's stack, so a recorded op allocates no shape array) and the row count.
+    /// </summary>
+    internal static void CheckOperands(string op, Tensor input, Tensor weight, Tensor? bias, Span<int> shape, out int rows)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -161,10 +166,9 @@ public sealed class Linear : WeightNormalizableLayer
         {
             throw new ArgumentException($"{op}: bias {bias.ShapeText} with weight {weight.ShapeText}; expected bias ({outF}).");
         }
-        int[] shape = input.ShapeArray.AsSpan().ToArray(); // (*, out)
+        input.Shape.CopyTo(shape); // (*, out)
         shape[^1] = outF;
-        rows = Shapes.Count(shape.AsSpan(0, shape.Length - 1));
-        return shape;
+        rows = Shapes.Count(shape[..^1]);
     }
 
     private static Tensor CreateWeight(int inFeatures, int outFeatures, RandomGenerator? random)

@@ -37,7 +37,7 @@ public sealed class MaxPool2d : Module
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        CheckInput(ToString(), input, KernelSize, Stride, Padding);
+        CheckInput(this, input, KernelSize, Stride, Padding);
         return input.MaxPool2d(KernelSize, Stride, Padding);
     }
 
@@ -59,7 +59,8 @@ public sealed class MaxPool2d : Module
         }
     }
 
-    internal static void CheckInput(string layer, Tensor input, int kernel, int stride, int padding)
+    // The layer, not its name: ToString() builds a string, which only an error message should pay for.
+    internal static void CheckInput(Module layer, Tensor input, int kernel, int stride, int padding)
     {
         if (input.Rank != 4)
         {

@@ -83,7 +83,7 @@ public static class Normalization
 
         Tape? tape = Tape.ForInputs(input, weight, bias);
         Tensor result = Tensor.NewResult(tape, input.ShapeArray);                             // (N, C, *)
-        Tensor? saved = tape is null ? null : Tensor.NewResult(tape, [2, c]);                  // (2, C): μ, 1/σ
+        Tensor? saved = tape?.NewPrivate([2, c]);                                             // (2, C): μ, 1/σ
         using (Scratch x = input.Read())                                                      // (N, C, S)
         using (Scratch stats = Scratch.Rent(4 * c))
         {

@@ -142,7 +142,9 @@ public static class WeightNorm
     public static Tensor Linear(Tensor input, Tensor v, Tensor g, Tensor? bias = null)
     {
         ArgumentNullException.ThrowIfNull(g);
-        int[] shape = Layers.Linear.CheckOperands("WeightNorm.Linear", input, v, bias, out int rows); // (*, out)
+        ArgumentNullException.ThrowIfNull(input);
+        Span<int> shape = stackalloc int[input.Rank]; // (*, out)
+        Layers.Linear.CheckOperands("WeightNorm.Linear", input, v, bias, shape, out int rows);
         int outF = v.Size(0), inF = v.Size(1);
         int groups = g.Count;
         if (groups != outF && groups != 1)
@@ -159,8 +161,8 @@ public static class WeightNorm
 
         // Row 0 of stats (2, out) first receives the squared row norms Σ_k v_jk², summed by the GEMM below while it
         // packs V (no pass over V of its own), then ‖v_j‖; row 1 the scales s_j = g_j/‖v_j‖. With a tape they are kept
-        // for backward; without one they live in pooled memory.
-        Tensor? stats = tape is null ? null : Tensor.NewResult(tape, [2, outF]);
+        // for backward (tape-private, like u); without one they live in pooled memory.
+        Tensor? stats = tape?.NewPrivate([2, outF]);
         float[] statsArray = stats?.Buffer ?? ArrayPool<float>.Shared.Rent(2 * outF);
         int statsOffset = stats?.Offset ?? 0;
         try
@@ -170,7 +172,7 @@ public static class WeightNorm
 
             // u = x·Vᵀ (rows, out): the plain GEMM, V read in place as the transposed operand. The backward needs u for
             // ∂g, so with a tape it gets its own buffer; without one it is computed in the output and scaled in place.
-            Tensor u = tape is null ? result : Tensor.NewResult(tape, shape);
+            Tensor u = tape is null ? result : tape.NewPrivate(shape);
             WeightNormKernels.Gemm(false, true, rows, outF, inF,
                 input.Buffer, input.Offset, inF, v.Buffer, v.Offset, inF, 0f, u.Buffer, u.Offset, outF,
                 new GemmEpilogue { ColumnSquaresOfB = statsArray, ColumnSquaresOfBOffset = statsOffset });

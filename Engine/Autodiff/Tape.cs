@@ -16,6 +16,13 @@ namespace NeuralCore.Engine.Autodiff;
 /// every buffer of the previous step to the pool. So a steady-state training loop allocates almost no managed
 /// memory, and a result read after its step ended fails loudly (see <see cref="TensorStorage"/>).
 /// </para>
+/// <para>
+/// The small objects follow one rule: a tensor a user can hold (a result, a retained gradient) is always new, and
+/// only tensors private to the tape (what an op saves for its backward, backward's temporary gradients) reuse their
+/// headers from step to step. Shape and strides arrays are interned per shape (<see cref="ShapeCache"/>). So a
+/// steady-state step allocates one <see cref="Tensor"/> and one <see cref="TensorStorage"/> per recorded result and
+/// nothing else (docs/autodiff.md, "Memory of a step").
+/// </para>
 /// <para>Each thread has its own tape (<see cref="Current"/>); tensors remember the tape that made them.</para>
 /// </remarks>
 public sealed class Tape
@@ -30,6 +37,8 @@ public sealed class Tape
     private int _count;
     private readonly List<TensorStorage> _owned = [];
     private readonly Dictionary<int, Stack<float[]>> _pool = [];
+    private readonly List<Tensor> _private = [];
+    private readonly ShapeCache _shapes = new();
     private int _step;
     private bool _graphFreed;
 
@@ -108,6 +117,15 @@ public sealed class Tape
             }
         }
         _owned.Clear();
+        foreach (Tensor saved in _private)
+        {
+            if (!saved.Storage.IsReleased)
+            {
+                Return(saved.Storage.Release());
+            }
+            _shapes.Get(saved.ShapeArray).IdleHeaders.Push(saved);
+        }
+        _private.Clear();
         _step++;
         _graphFreed = false;
     }
@@ -212,29 +230,86 @@ public sealed class Tape
 
     // ---------------------------------------------------------------- memory
 
-    /// <summary>A tensor for an op's result whose buffer the tape owns until the step ends. Contents are undefined.</summary>
-    internal Tensor NewResult(int[] shape)
+    /// <summary>
+    /// A tensor for an op's result whose buffer the tape owns until the step ends. Contents are undefined. The header
+    /// and its storage are new (a user may keep the result past its step, and must then get an exception, never
+    /// another step's values); the shape and strides arrays are the tape's interned ones, shared by every result of
+    /// that shape.
+    /// </summary>
+    internal Tensor NewResult(ReadOnlySpan<int> shape)
     {
-        var storage = new TensorStorage(Rent(Shapes.Count(shape)));
+        ShapeCache.Interned interned = _shapes.Get(shape);
+        var storage = new TensorStorage(Rent(Shapes.Count(interned.Shape)));
         _owned.Add(storage);
-        return new Tensor(storage, 0, shape, Shapes.ContiguousStrides(shape));
+        return new Tensor(storage, 0, interned.Shape, interned.Strides);
     }
 
-    /// <summary>A zeroed tensor to accumulate an op result's gradient into; the tape owns its buffer.</summary>
-    internal Tensor RentGradient(int[] shape)
+    /// <summary>
+    /// A tape-private tensor: what an op saves for its own backward (softmax probabilities, u and the norms of
+    /// weight norm, batch statistics, argmax indices) and never hands to anyone else. Contents are undefined. Its
+    /// header is reused from step to step, so it must never escape the op that made it: not as a result, not as an
+    /// input of another op, not through a view. The step's end gives it back.
+    /// </summary>
+    internal Tensor NewPrivate(ReadOnlySpan<int> shape)
     {
-        Tensor grad = NewResult(shape);
+        Tensor tensor = RentHeader(shape);
+        _private.Add(tensor);
+        return tensor;
+    }
+
+    /// <summary>
+    /// A zeroed tensor to accumulate an op result's gradient into. Backward's temporary gradients are private to
+    /// the tape like <see cref="NewPrivate"/>, with one exception: the gradient of a result that asked for
+    /// <see cref="Tensor.RetainGrad"/>, which the user reads through <see cref="Tensor.Grad"/>. So every storage is
+    /// registered as owned (a retained gradient is released with its step), and a header returns to the idle pool
+    /// only through <see cref="ReleaseTemporary"/>, which backward never calls on a retained gradient.
+    /// </summary>
+    internal Tensor RentGradient(ReadOnlySpan<int> shape)
+    {
+        Tensor grad = RentHeader(shape);
+        _owned.Add(grad.Storage);
         grad.AsSpan().Clear();
         return grad;
     }
 
-    /// <summary>Gives an op result's temporary gradient back to the pool as soon as backward has used it.</summary>
-    internal void ReleaseGradient(Tensor grad)
+    /// <summary>
+    /// A private tensor for a backward rule's own intermediate (e.g. δ' = δ·s of weight norm, when a helper takes a
+    /// tensor); contents undefined. Give it back with <see cref="ReleaseTemporary"/> in a <c>finally</c>.
+    /// </summary>
+    internal Tensor RentTemporary(ReadOnlySpan<int> shape) => RentHeader(shape);
+
+    /// <summary>
+    /// Gives back a temporary (<see cref="RentTemporary"/>) or an op result's gradient as soon as backward has used it:
+    /// the buffer to the pool, the header to the idle headers of its shape. The caller guarantees that nothing else
+    /// holds <paramref name="temporary"/> any more.
+    /// </summary>
+    internal void ReleaseTemporary(Tensor temporary)
     {
-        if (!grad.Storage.IsReleased)
+        if (!temporary.Storage.IsReleased)
         {
-            Return(grad.Storage.Release());
+            Return(temporary.Storage.Release());
         }
+        _shapes.Get(temporary.ShapeArray).IdleHeaders.Push(temporary);
+    }
+
+    /// <summary>The tape's shared shape array and row-major strides for <paramref name="shape"/> (for views; never mutate them).</summary>
+    internal (int[] Shape, int[] Strides) Intern(ReadOnlySpan<int> shape)
+    {
+        ShapeCache.Interned interned = _shapes.Get(shape);
+        return (interned.Shape, interned.Strides);
+    }
+
+    // A private header of this shape: an idle one given a fresh buffer, or a new one the first time.
+    private Tensor RentHeader(ReadOnlySpan<int> shape)
+    {
+        ShapeCache.Interned interned = _shapes.Get(shape);
+        float[] buffer = Rent(Shapes.Count(interned.Shape));
+        if (interned.IdleHeaders.TryPop(out Tensor? header))
+        {
+            header.Storage.Rebind(buffer);
+            return header;
+        }
+        return new Tensor(new TensorStorage(buffer), 0, interned.Shape, interned.Strides);
     }
 
     /// <summary>A scratch array of exactly <paramref name="length"/> floats (contents undefined); give it back with <see cref="Return"/>.</summary>
@@ -309,7 +384,7 @@ public sealed class Tape
                 entry.RunBackward(outputGrad);
                 if (!entry.Output.RetainsGrad)
                 {
-                    ReleaseGradient(entry.Output.TakeGradient()!);
+                    ReleaseTemporary(entry.Output.TakeGradient()!);
                 }
                 if (!retainGraph)
                 {

@@ -20,6 +20,7 @@ internal sealed class TapeEntry
     private int _inputCount;
     private BackwardRule? _rule;
     private Tensor? _output;
+    private int[]? _ownedInts;
 
     internal TapeEntry(Tape tape) => _tape = tape;
 
@@ -49,6 +50,29 @@ internal sealed class TapeEntry
 
     /// <summary>Integer arguments (axes, a permutation, slice bounds); owned by the op, not copied.</summary>
     internal int[]? Ints { get; set; }
+
+    /// <summary>
+    /// Copies <paramref name="values"/> into an int array this entry owns and keeps from step to step (the
+    /// entry is reused, so after the first step nothing is allocated), and sets <see cref="Ints"/> to it. For
+    /// integer arguments an op would otherwise copy every step, e.g. cross-entropy's labels or a window geometry.
+    /// </summary>
+    internal void KeepInts(ReadOnlySpan<int> values)
+    {
+        if (_ownedInts is null || _ownedInts.Length != values.Length)
+        {
+            _ownedInts = new int[values.Length];
+        }
+        values.CopyTo(_ownedInts);
+        Ints = _ownedInts;
+    }
+
+    /// <summary>Keeps a convolution or pooling window's geometry in <see cref="Ints"/> (read back with <see cref="Kernels.Window2d.FromInts"/>).</summary>
+    internal void KeepWindow(in Kernels.Window2d window)
+    {
+        Span<int> ints = stackalloc int[Kernels.Window2d.IntCount];
+        window.WriteInts(ints);
+        KeepInts(ints);
+    }
 
     /// <summary>True once backward went through this entry without retaining the graph.</summary>
     internal bool IsFreed => _rule is null;

@@ -22,8 +22,8 @@ internal readonly record struct Window2d(
     int PaddingHeight, int PaddingWidth,
     int DilationHeight, int DilationWidth)
 {
-    /// <summary>The number of ints <see cref="ToInts"/> writes.</summary>
-    private const int IntCount = 11;
+    /// <summary>The number of ints <see cref="ToInts"/> and <see cref="WriteInts"/> write.</summary>
+    public const int IntCount = 11;
 
     /// <summary>Ho: how many window placements fit down the padded input (0 or less when none does).</summary>
     public int OutputHeight => OutputSize(Height, KernelHeight, StrideHeight, PaddingHeight, DilationHeight);
@@ -66,7 +66,18 @@ internal readonly record struct Window2d(
         PaddingHeight, PaddingWidth, DilationHeight, DilationWidth,
     ];
 
-    /// <summary>The geometry <see cref="ToInts"/> packed.</summary>
+    /// <summary>Packs the geometry into <paramref name="destination"/> (<see cref="IntCount"/> ints), as <see cref="ToInts"/> without allocating.</summary>
+    public void WriteInts(Span<int> destination)
+    {
+        ReadOnlySpan<int> ints =
+        [
+            Channels, Height, Width, KernelHeight, KernelWidth, StrideHeight, StrideWidth,
+            PaddingHeight, PaddingWidth, DilationHeight, DilationWidth,
+        ];
+        ints.CopyTo(destination);
+    }
+
+    /// <summary>The geometry <see cref="ToInts"/> or <see cref="WriteInts"/> packed.</summary>
     public static Window2d FromInts(ReadOnlySpan<int> ints)
     {
         if (ints.Length != IntCount)
