@@ -92,13 +92,13 @@ public sealed partial class Tensor
 
     /// <summary>
     /// y (N, O, Ho·Wo) = W (O, C·kh·kw) · im2col(x[n]) (+ bias[o] on channel o) for each image n; overwrites y. x, W and
-    /// y contiguous; <paramref name="bias"/> holds O values from index 0 (or more: a pooled array). Internal so that the
-    /// fused weight-norm convolution (Layers/Conv2d.cs) runs the same im2col + GEMM on its direction V.
+    /// y contiguous; <paramref name="bias"/> holds O values from <paramref name="biasOffset"/>. Internal so that the
+    /// fused weight-norm convolution (Layers/Conv2d.cs) runs the same im2col + GEMM on its w = diag(s)·V.
     /// </summary>
-    internal static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window, float[]? bias = null)
+    internal static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window, float[]? bias = null, int biasOffset = 0)
     {
         ConvolutionGeometry geometry = new(x._shape[0], w._shape[0], window);
-        ConvolutionKernel.Forward(geometry, x.Buffer, x._offset, w.Buffer, w._offset, bias, 0, y.Buffer, y._offset);
+        ConvolutionKernel.Forward(geometry, x.Buffer, x._offset, w.Buffer, w._offset, bias, biasOffset, y.Buffer, y._offset);
     }
 
     /// <summary>

@@ -179,149 +179,88 @@ public sealed class Conv2d : WeightNormalizableLayer
 
         // ‖v_o‖ over (C·kh·kw) and s_o = g_o/‖v_o‖, once per forward (rows 0 and 1 of stats, (2, O)); kept for backward
         // when recording, in scratch memory otherwise. The weight seen as the matrix (O, C·kh·kw): one norm per row.
-        Tensor? stats = tape?.NewPrivate([2, outC]); // tape-private, like u
+        Tensor? stats = tape?.NewPrivate([2, outC]); // tape-private: backward reads it, no user ever sees it
         using Scratch statsScratch = tape is null ? Scratch.Rent(2 * outC) : default;
         Span<float> statsSpan = stats is null ? statsScratch.Span : stats.AsSpan();
         Span<float> norms = statsSpan[..outC], scale = statsSpan[outC..];
         WeightNormKernels.NormsAndScales(v.AsSpan(), g.AsSpan(), outC, rowLength, groups, norms, scale);
 
-        // u = conv(x, V) (N, O, Ho, Wo): the engine's im2col + GEMM on V. The backward needs u for ∂g, so with a tape it
-        // gets its own buffer; without one it is computed in the output and scaled in place.
-        Tensor u = tape is null ? result : tape.NewPrivate(shape);
-        Tensor.Conv2dForward(input, v, u, window);
-        // y = u·s_o + b_o per channel (the epilogue).
-        ChannelScaleBiasEpilogue(u.AsSpan(), result.AsSpan(), batch, outC, positions, scale, bias is null ? default : bias.AsSpan());
+        // w = diag(s)·V (O, C, kh, kw), then the plain convolution with w and b. A convolution's weight is small next to
+        // its activations (32·288 floats here against 100·32·784 per layer), so weight norm's whole cost stays
+        // O(weights) this way; scaling the output instead (as the fused Linear does) would cost passes over the
+        // activations, forward and backward, and keep an unscaled copy of them for ∂g (see docs/weight-normalization.md).
+        Tensor w = tape is null ? Tensor.NewResult(null, v.ShapeArray) : tape.NewPrivate(v.ShapeArray);
+        WeightNormKernels.ScaleRows(v.AsSpan(), scale, outC, rowLength, w.AsSpan());
+        Tensor.Conv2dForward(input, w, result, window, bias?.Buffer, bias?.Offset ?? 0);
 
         if (tape is not null)
         {
             TapeEntry entry = bias is null
                 ? tape.Record("weight_norm_conv2d", result, WeightNormConv2dBackward, input, v, g)
                 : tape.Record("weight_norm_conv2d", result, WeightNormConv2dBackward, [input, v, g, bias]);
-            entry.Saved = u;
+            entry.Saved = w;
             entry.Saved2 = stats;
             entry.KeepWindow(window);
         }
         return result;
     }
 
-    // weight_norm_conv2d, with δ = ∂L/∂y (N, O, Ho, Wo), the saved u = conv(x, V), ‖v_o‖ and s_o (DESIGN.md "Fused
-    // backward", one unit per output channel, sums over n and the output positions p):
-    //   ∂b_o  += Σ_{n,p} δ_nop
-    //   ∂g_o  += Σ_{n,p} δ_nop·u_nop / ‖v_o‖
-    //   δ'     = δ·s_o per channel
-    //   ∂x    += conv_backward_data(δ', V)        = col2im(Vᵀ·δ'[n])      (the engine's conv backward)
-    //   ∂V    += conv_backward_weight(δ', x)      = Σₙ δ'[n]·cols[n]ᵀ
-    //            − diag(s_o·∂g_o/‖v_o‖)·V          (the norm's share, row by row of V as (O, C·kh·kw))
+    // weight_norm_conv2d, with δ = ∂L/∂y (N, O, Ho, Wo), the saved w = diag(s)·V, ‖v_o‖ and s_o (DESIGN.md step 2, one
+    // unit per output channel; G = ∂L/∂w from the plain convolution's backward):
+    //   ∂b, ∂x += the plain conv's backward with w;   G = conv_backward_weight(δ, x)
+    //   ∂g_o  += G_o·v_o / ‖v_o‖
+    //   ∂V_o  += s_o·G_o − (s_o·∂g_o/‖v_o‖)·v_o       (= (g_o/‖v_o‖)·M_w·G_o: the projection away from w)
     // For dim = null (one group) ∂g is the sum of the per-channel terms and every channel shares ‖v‖ and s.
     private static void WeightNormConv2dBackward(TapeEntry e, Tensor dy)
     {
         Tensor x = e.Input(0), v = e.Input(1), g = e.Input(2);
-        Tensor u = e.Saved!, stats = e.Saved2!;
+        Tensor w = e.Saved!, stats = e.Saved2!;
         Window2d window = Window2d.FromInts(e.Ints!);
-        int batch = x.Size(0), outC = v.Size(0), rowLength = v.Count / outC, positions = window.ColumnCount, groups = g.Count;
+        int outC = v.Size(0), rowLength = v.Count / outC, groups = g.Count;
         ReadOnlySpan<float> norms = stats.AsSpan()[..outC], scale = stats.AsSpan()[outC..];
         Tensor? sinkX = e.GradSink(0), sinkV = e.GradSink(1), sinkG = e.GradSink(2);
         Tensor? sinkB = e.InputCount > 3 ? e.GradSink(3) : null;
-        bool needGradG = sinkV is not null || sinkG is not null; // ∂V's correction needs ∂g too
+        bool needGradW = sinkV is not null || sinkG is not null;
 
-        // δ' (N, O, Ho, Wo) is handed to the engine's conv backward as a tensor: a tape temporary, so no header is
-        // allocated per step.
-        Tensor scaled = e.Tape.RentTemporary(dy.Shape);
+        // G = ∂L/∂w (O, C, kh, kw) accumulates from zero in a tape temporary: it is not a gradient anyone keeps.
+        Tensor? gradW = needGradW ? e.Tape.RentTemporary(w.ShapeArray) : null;
         try
         {
-            using Scratch dot = needGradG ? Scratch.RentZeroed(outC) : default;       // Σ_{n,p} δ·u (O)
-            using Scratch coefficient = sinkV is not null ? Scratch.Rent(outC) : default; // s_o·∂g_o/‖v_o‖ (O)
-            ChannelBackwardPass(dy.AsSpan(), u.AsSpan(), scale, batch, outC, positions,
-                sinkB is null ? default : sinkB.AsSpan(), dot.Span, scaled.AsSpan());
-
-            if (needGradG)
+            gradW?.AsSpan().Clear();
+            Tensor.Conv2dBackward(x, w, dy, sinkX, gradW, window, sinkB);
+            if (gradW is null)
             {
-                using Scratch gradG = Scratch.Rent(groups); // (groups)
-                int channelsPerGroup = outC / groups;
-                for (int k = 0; k < groups; k++)
-                {
-                    double sum = 0;
-                    for (int o = k * channelsPerGroup; o < (k + 1) * channelsPerGroup; o++)
-                    {
-                        sum += dot.Span[o];
-                    }
-                    gradG.Span[k] = (float)(sum / norms[k * channelsPerGroup]); // ∂g = Σ δ·u / ‖v‖
-                }
-                if (sinkG is not null)
-                {
-                    TensorPrimitives.Add(sinkG.AsSpan(), gradG.Span, sinkG.AsSpan());
-                }
-                for (int o = 0; o < coefficient.Span.Length; o++)
-                {
-                    coefficient.Span[o] = scale[o] * gradG.Span[groups == 1 ? 0 : o] / norms[o];
-                }
+                return;
             }
-            if (sinkX is not null || sinkV is not null)
+            ReadOnlySpan<float> gw = gradW.AsSpan(), vs = v.AsSpan();
+            using Scratch gradG = Scratch.RentZeroed(groups); // (groups)
+            int channelsPerGroup = outC / groups;
+            for (int o = 0; o < outC; o++)
             {
-                // ∂x += conv_backward_data(δ', V), ∂V += conv_backward_weight(δ', x): the plain conv's backward on V.
-                Tensor.Conv2dBackward(x, v, scaled, sinkX, sinkV, window);
+                // ∂g = G·v/‖v‖, summed over the channels of a group (all of them for dim = null).
+                gradG.Span[o / channelsPerGroup] += TensorPrimitives.Dot(gw.Slice(o * rowLength, rowLength), vs.Slice(o * rowLength, rowLength)) / norms[o];
+            }
+            if (sinkG is not null)
+            {
+                TensorPrimitives.Add(sinkG.AsSpan(), gradG.Span, sinkG.AsSpan());
             }
             if (sinkV is not null)
             {
-                WeightNormKernels.SubtractScaledRows(v.AsSpan(), coefficient.Span, outC, rowLength, sinkV.AsSpan()); // −diag(c)·V
+                Span<float> sv = sinkV.AsSpan();
+                for (int o = 0; o < outC; o++)
+                {
+                    Span<float> sinkRow = sv.Slice(o * rowLength, rowLength);
+                    TensorPrimitives.MultiplyAdd(gw.Slice(o * rowLength, rowLength), scale[o], sinkRow, sinkRow);      // + s_o·G_o
+                    float coefficient = scale[o] * gradG.Span[o / channelsPerGroup] / norms[o];
+                    TensorPrimitives.MultiplyAdd(vs.Slice(o * rowLength, rowLength), -coefficient, sinkRow, sinkRow); // − c_o·v_o
+                }
             }
         }
         finally
         {
-            e.Tape.ReleaseTemporary(scaled);
-        }
-    }
-
-    /// <summary>
-    /// THE EPILOGUE PASS (to be replaced): <c>y[n, o, :] = u[n, o, :]·scale[o] + bias[o]</c> over (N, O, positions). An
-    /// empty <paramref name="bias"/> means 0; <paramref name="u"/> and <paramref name="y"/> may be the same memory.
-    /// </summary>
-    /// <remarks>
-    /// Per image the GEMM computes <c>y[n] (O, Ho·Wo) = V (O, C·kh·kw) · cols</c>, so a channel is a <em>row</em> of the GEMM's
-    /// output: the packed GEMM's epilogue applies this while the tile is in registers once it takes a per-row scale and
-    /// bias (its <c>GemmEpilogue</c> has per-column ones, which fit Linear's (N, out) layout).
-    /// </remarks>
-    private static void ChannelScaleBiasEpilogue(ReadOnlySpan<float> u, Span<float> y, int batch, int channels, int positions,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> bias)
-    {
-        for (int n = 0; n < batch; n++)
-        {
-            for (int o = 0; o < channels; o++)
+            if (gradW is not null)
             {
-                int start = (n * channels + o) * positions;
-                ReadOnlySpan<float> uRow = u.Slice(start, positions);   // (Ho·Wo)
-                Span<float> yRow = y.Slice(start, positions);
-                TensorPrimitives.Multiply(uRow, scale[o], yRow);         // y = u·s_o ...
-                if (!bias.IsEmpty)
-                {
-                    TensorPrimitives.Add(yRow, bias[o], yRow);           // ... + b_o
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// One pass over δ (N, O, positions) for the fused backward: <c>biasGrad[o] += Σ_{n,p} δ</c> (if not empty),
-    /// <c>dot[o] += Σ_{n,p} δ·u</c> (if not empty), and <c>scaled[n, o, :] = δ[n, o, :]·scale[o]</c> (δ').
-    /// </summary>
-    private static void ChannelBackwardPass(ReadOnlySpan<float> delta, ReadOnlySpan<float> u, ReadOnlySpan<float> scale,
-        int batch, int channels, int positions, Span<float> biasGrad, Span<float> dot, Span<float> scaled)
-    {
-        for (int n = 0; n < batch; n++)
-        {
-            for (int o = 0; o < channels; o++)
-            {
-                int start = (n * channels + o) * positions;
-                ReadOnlySpan<float> dRow = delta.Slice(start, positions); // (Ho·Wo)
-                if (!biasGrad.IsEmpty)
-                {
-                    biasGrad[o] += TensorPrimitives.Sum(dRow);
-                }
-                if (!dot.IsEmpty)
-                {
-                    dot[o] += TensorPrimitives.Dot(dRow, u.Slice(start, positions));
-                }
-                TensorPrimitives.Multiply(dRow, scale[o], scaled.Slice(start, positions));
+                e.Tape.ReleaseTemporary(gradW);
             }
         }
     }

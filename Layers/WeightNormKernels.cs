@@ -98,6 +98,15 @@ internal static class WeightNormKernels
         }
     }
 
+    /// <summary><c>w[i, :] = scale[i]·v[i, :]</c> for each row of a weight seen as (rows, rowLength): <c>w = diag(s)·V</c>.</summary>
+    public static void ScaleRows(ReadOnlySpan<float> v, ReadOnlySpan<float> scale, int rows, int rowLength, Span<float> w)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            TensorPrimitives.Multiply(v.Slice(i * rowLength, rowLength), scale[i], w.Slice(i * rowLength, rowLength));
+        }
+    }
+
     /// <summary>
     /// One pass over the rows of δ = ∂L/∂y (rows, cols) for the fused backward:
     /// <c>biasGrad[j] += Σₙ δ_nj</c> (if not empty), <c>dot[j] += Σₙ δ_nj·u_nj</c> (if not empty), and

@@ -85,9 +85,9 @@ public static class Derivatives
             "∂V += δ'ᵀx − diag(s_j·∂g_j/‖v_j‖)·V   (‖v‖ = √(Σv² + ε); dim = null: one g, ∂g summed over rows)"),
 
         // Weight-normalized convolution (Layers/Conv2d.cs; docs/weight-normalization.md section 4), one unit per output channel o
-        new("weight_norm_conv2d", "s_o = g_o/‖v_o‖ (norm over C·kh·kw), u = conv(x, V) saved, y = u·s_o + b_o: ∂b_o += Σ_{n,p} δ; " +
-            "∂g_o += Σ_{n,p} δ·u/‖v_o‖; δ' = δ·s_o; ∂x += conv_backward_data(δ', V); " +
-            "∂V += conv_backward_weight(δ', x) − diag(s_o·∂g_o/‖v_o‖)·V   (dim = null: one g, ∂g summed over channels)"),
+        new("weight_norm_conv2d", "s_o = g_o/‖v_o‖ (norm over C·kh·kw), w = diag(s)·V saved, y = conv(x, w) + b: ∂b, ∂x from the plain " +
+            "conv backward with w; G = conv_backward_weight(δ, x); ∂g_o += G_o·v_o/‖v_o‖; " +
+            "∂V_o += s_o·G_o − (s_o·∂g_o/‖v_o‖)·v_o   (dim = null: one g, ∂g summed over channels)"),
     ];
 
     /// <summary>The rule for the op labelled <paramref name="op"/>, or null if it has none.</summary>
