@@ -250,15 +250,22 @@ public static class WeightNorm
                 {
                     WeightNormKernels.Gemm(true, false, outF, inF, rows,
                         scaled, 0, outF, x.Buffer, x.Offset, inF, 1f, sinkV.Buffer, sinkV.Offset, inF); // ∂V += δ'ᵀx
-                    // The correction as a streaming pass of its own: fused into the GEMM's tile stores it read V in
-                    // scattered 64-byte pieces and measured 1.5× the cost of the whole GEMM's extra time (see the note
-                    // in docs/weight-normalization.md).
-                    Span<float> coefficient = dot.Span;
-                    for (int j = 0; j < outF; j++)
+                    // The correction −diag(c)·V as a streaming pass of its own, split by rows across the cores (fused
+                    // into the GEMM's tile stores it read V in scattered 64-byte pieces and measured slower: see
+                    // docs/weight-normalization.md).
+                    float[] negativeCoefficient = e.Tape.Rent(outF);
+                    try
                     {
-                        coefficient[j] = scale[j] * gradG.Span[groups == 1 ? 0 : j] / norms[j];
+                        for (int j = 0; j < outF; j++)
+                        {
+                            negativeCoefficient[j] = -(scale[j] * gradG.Span[groups == 1 ? 0 : j] / norms[j]); // −c_j
+                        }
+                        RowPass.MultiplyAddRows(v.Buffer, v.Offset, negativeCoefficient, sinkV.Buffer, sinkV.Offset, outF, inF);
                     }
-                    WeightNormKernels.SubtractScaledRows(v.AsSpan(), coefficient, outF, inF, sinkV.AsSpan()); // −diag(c)·V
+                    finally
+                    {
+                        e.Tape.Return(negativeCoefficient);
+                    }
                 }
             }
             if (sinkX is not null)

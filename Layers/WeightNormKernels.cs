@@ -132,16 +132,4 @@ internal static class WeightNormKernels
             }
         }
     }
-
-    /// <summary>
-    /// The correction term of ∂L/∂V: <c>sink[i, :] −= coefficient[i]·v[i, :]</c> for each row i of (rows, rowLength).
-    /// </summary>
-    public static void SubtractScaledRows(ReadOnlySpan<float> v, ReadOnlySpan<float> coefficient, int rows, int rowLength, Span<float> sink)
-    {
-        for (int i = 0; i < rows; i++)
-        {
-            Span<float> sinkRow = sink.Slice(i * rowLength, rowLength);
-            TensorPrimitives.MultiplyAdd(v.Slice(i * rowLength, rowLength), -coefficient[i], sinkRow, sinkRow);
-        }
-    }
 }

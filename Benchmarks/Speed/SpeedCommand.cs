@@ -104,6 +104,11 @@ public static class SpeedCommand
             var results = new List<SpeedCaseResult>();
             foreach (SpeedCase speedCase in cases)
             {
+                // The previous case's network is garbage now; collect it so that the peak working set measures the
+                // largest workload, not how long the collector waited (PyTorch frees a model by reference count at once).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
                 SpeedCaseResult result = speedCase.Run(options.Seconds);
                 results.Add(result);
                 SpeedReport.Row(output, result, peak);
