@@ -77,7 +77,9 @@ internal static class ChunkWorkers
             if (job is not null)
             {
                 job.Help();
-                idleSince = Stopwatch.GetTimestamp();
+                // A job whose caller goes on to a GEMM asks its helpers to sleep at once: spinning here would take the
+                // core from the GEMM's own worker.
+                idleSince = job.HelpersSpinAfter ? Stopwatch.GetTimestamp() : Stopwatch.GetTimestamp() - s_spinTicks;
                 continue;
             }
             if (Stopwatch.GetTimestamp() - idleSince < s_spinTicks)
