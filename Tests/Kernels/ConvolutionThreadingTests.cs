@@ -153,15 +153,28 @@ public sealed class ConvolutionThreadingTests
             ConvolutionKernel.Backward(geometry, x, 0, w, 0, y, 0, sinks);
         }
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int call = 0; call < 10; call++)
+        // Which thread runs which chunk is left to chance, so a helper may run its first chunk (and size its own
+        // GEMM packing workspace, once per thread for the life of the process) only after the warm-up: seen once
+        // on CI, 72 KiB in one window. A per-call allocation would show in every window; so one quiet window of
+        // ten calls out of five is required.
+        var windows = new List<long>();
+        for (int window10 = 0; window10 < 5; window10++)
         {
-            ConvolutionKernel.Forward(geometry, x, 0, w, 0, bias, 0, y, 0);
-            ConvolutionKernel.Backward(geometry, x, 0, w, 0, y, 0, sinks);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int call = 0; call < 10; call++)
+            {
+                ConvolutionKernel.Forward(geometry, x, 0, w, 0, bias, 0, y, 0);
+                ConvolutionKernel.Backward(geometry, x, 0, w, 0, y, 0, sinks);
+            }
+            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+            if (windows[^1] < 4096)
+            {
+                break;
+            }
         }
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        Assert.That(allocated, Is.LessThan(4096), $"{allocated} bytes allocated by 10 threaded forward+backward calls");
+        Assert.That(windows[^1], Is.LessThan(4096),
+            $"bytes allocated by each window of 10 threaded forward+backward calls: {string.Join(", ", windows)}");
     }
 
     private static Tensor Bias(ConvolutionTests.Case c) => GradientCase.Normal(33, c.Weight[0]);
