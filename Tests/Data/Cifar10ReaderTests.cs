@@ -5,20 +5,8 @@ using NUnit.Framework;
 namespace NeuralCore.Tests.Data;
 
 [TestFixture]
-public sealed class Cifar10ReaderTests
+public sealed class Cifar10ReaderTests : TemporaryDirectoryFixture
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "neuralcore-cifar-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     // Records: label, then the red, green and blue planes; pixel (c, y, x) of record r is (r + c + y + x) mod 256.
     private static byte[] Records(params byte[] labels)
     {
@@ -38,7 +26,7 @@ public sealed class Cifar10ReaderTests
 
     private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(_directory, name);
+        string path = Path.Combine(TestDirectory, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -65,7 +53,7 @@ public sealed class Cifar10ReaderTests
     [Test]
     public void LoadsTheSixBatchFilesFromTheArchiveFolder()
     {
-        string nested = Path.Combine(_directory, "cifar-10-batches-bin");
+        string nested = Path.Combine(TestDirectory, "cifar-10-batches-bin");
         Directory.CreateDirectory(nested);
         for (int i = 1; i <= 5; i++)
         {
@@ -73,7 +61,7 @@ public sealed class Cifar10ReaderTests
         }
         File.WriteAllBytes(Path.Combine(nested, "test_batch.bin"), Records(7));
 
-        DataSplit split = Cifar10Reader.Load(_directory);
+        DataSplit split = Cifar10Reader.Load(TestDirectory);
         Assert.That(split.Train.Count, Is.EqualTo(10));
         Assert.That(split.Train.Labels.ToArray(), Is.EqualTo(new[] { 1, 0, 2, 0, 3, 0, 4, 0, 5, 0 }));
         Assert.That(split.Test.Labels.ToArray(), Is.EqualTo(new[] { 7 }));
@@ -101,7 +89,7 @@ public sealed class Cifar10ReaderTests
     [Test]
     public void MissingBatchIsNamed()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => Cifar10Reader.Load(_directory))!;
+        var error = Assert.Throws<FileNotFoundException>(() => Cifar10Reader.Load(TestDirectory))!;
         Assert.That(error.Message, Does.Contain("data_batch_1.bin"));
     }
 }

@@ -7,20 +7,8 @@ using NUnit.Framework;
 namespace NeuralCore.Tests.Data;
 
 [TestFixture]
-public sealed class IdxReaderTests
+public sealed class IdxReaderTests : TemporaryDirectoryFixture
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "neuralcore-idx-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     // An IDX file: big-endian magic, the sizes, then the data.
     internal static byte[] Idx(uint magic, int[] sizes, byte[] data)
     {
@@ -46,7 +34,7 @@ public sealed class IdxReaderTests
 
     private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(_directory, name);
+        string path = Path.Combine(TestDirectory, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -188,7 +176,7 @@ public sealed class IdxReaderTests
         Write("t10k-images.idx3-ubyte", Idx(IdxReader.ImagesMagic, [1, 2, 2], Pixels(4)));
         Write("t10k-labels-idx1-ubyte.gz", Gzip(Idx(IdxReader.LabelsMagic, [1], [5])));
 
-        DataSplit split = FashionMnist.Load(_directory);
+        DataSplit split = FashionMnist.Load(TestDirectory);
         Assert.That(split.Train.Count, Is.EqualTo(2));
         Assert.That(split.Test.Labels.ToArray(), Is.EqualTo(new[] { 5 }));
         Assert.That(split.Train.ClassNames[3], Is.EqualTo("Dress"));
@@ -197,7 +185,7 @@ public sealed class IdxReaderTests
     [Test]
     public void LoadSplitNamesTheMissingFile()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(_directory))!;
+        var error = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(TestDirectory))!;
         Assert.That(error.Message, Does.Contain("train-images-idx3-ubyte"));
     }
 }

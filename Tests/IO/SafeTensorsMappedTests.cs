@@ -13,20 +13,8 @@ namespace NeuralCore.Tests.IO;
 /// exactly what it rejects (the per-rule rejections run through it in SafeTensorsTests.AssertRejected).
 /// </summary>
 [TestFixture]
-public sealed class SafeTensorsMappedTests
+public sealed class SafeTensorsMappedTests : TemporaryDirectoryFixture
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "neuralcore-mapped-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     private static void AssertSame(Dictionary<string, Tensor> actual, Dictionary<string, Tensor> expected)
     {
         Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
@@ -92,7 +80,7 @@ public sealed class SafeTensorsMappedTests
     {
         byte[] bytes = MixedFile(new RandomGenerator(5), scale: 1000);
         Assert.That(bytes.Length, Is.GreaterThan(4_000_000));
-        string path = Path.Combine(_directory, "mixed.safetensors");
+        string path = Path.Combine(TestDirectory, "mixed.safetensors");
         File.WriteAllBytes(path, bytes);
 
         var mapped = SafeTensors.LoadMapped(path);
@@ -104,7 +92,7 @@ public sealed class SafeTensorsMappedTests
     [Test]
     public void ReadsAFileWhoseTensorsAreAllEmpty()
     {
-        string path = Path.Combine(_directory, "empty.safetensors");
+        string path = Path.Combine(TestDirectory, "empty.safetensors");
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["none"] = Tensor.Zeros(0, 3) });
         var loaded = SafeTensors.LoadMapped(path);
         Assert.That(loaded["none"].Shape.ToArray(), Is.EqualTo(new[] { 0, 3 }));
@@ -114,7 +102,7 @@ public sealed class SafeTensorsMappedTests
     [TestCase(3)]
     public void RejectsAFileTooShortForTheLengthField(int length)
     {
-        string path = Path.Combine(_directory, "short.safetensors");
+        string path = Path.Combine(TestDirectory, "short.safetensors");
         File.WriteAllBytes(path, new byte[length]);
         Assert.That(() => SafeTensors.LoadMapped(path), Throws.InstanceOf<InvalidDataException>().With.Message.Contain("too short"));
     }
@@ -124,7 +112,7 @@ public sealed class SafeTensorsMappedTests
     {
         byte[] valid = MixedFile(new RandomGenerator(6), scale: 1);
         var random = new RandomGenerator(20240602);
-        string path = Path.Combine(_directory, "mutated.safetensors");
+        string path = Path.Combine(TestDirectory, "mutated.safetensors");
         int loaded = 0, rejected = 0;
         for (int iteration = 0; iteration < 500; iteration++)
         {

@@ -9,20 +9,8 @@ using NUnit.Framework;
 namespace NeuralCore.Tests.IO;
 
 [TestFixture]
-public sealed class SafeTensorsTests
+public sealed class SafeTensorsTests : TemporaryDirectoryFixture
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "neuralcore-safetensors-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     // A safetensors file: the header length, the JSON header as given, then the data.
     private static byte[] File(string json, byte[] data)
     {
@@ -45,7 +33,7 @@ public sealed class SafeTensorsTests
     [Test]
     public void RoundTripKeepsNamesShapesValuesAndMetadata()
     {
-        string path = Path.Combine(_directory, "model.safetensors");
+        string path = Path.Combine(TestDirectory, "model.safetensors");
         var tensors = Sample();
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["note"] = "ünïcode \"quoted\"" };
 
@@ -83,7 +71,7 @@ public sealed class SafeTensorsTests
     [Test]
     public void WrittenBytesMatchTheFormatExactly()
     {
-        string path = Path.Combine(_directory, "tiny.safetensors");
+        string path = Path.Combine(TestDirectory, "tiny.safetensors");
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["a"] = Tensor.FromArray([1f, 2f]) });
 
         // 54 bytes of JSON padded with 2 spaces to 56 = 0x38.
@@ -193,7 +181,7 @@ public sealed class SafeTensorsTests
         using var stream = new MemoryStream(bytes);
         var streamError = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(stream));
         Assert.That(streamError!.Message, Does.Contain(fragment));
-        string path = Path.Combine(_directory, "rejected.safetensors");
+        string path = Path.Combine(TestDirectory, "rejected.safetensors");
         System.IO.File.WriteAllBytes(path, bytes);
         var mappedError = Assert.Throws<InvalidDataException>(() => SafeTensors.LoadMapped(path));
         Assert.That(mappedError!.Message, Does.Contain(fragment).And.Contain("rejected.safetensors"));
@@ -259,7 +247,7 @@ public sealed class SafeTensorsTests
     [Test]
     public void ErrorsNameTheFile()
     {
-        string path = Path.Combine(_directory, "broken.safetensors");
+        string path = Path.Combine(TestDirectory, "broken.safetensors");
         System.IO.File.WriteAllBytes(path, File("{\"a\":1}", []));
         var error = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path));
         Assert.That(error!.Message, Does.Contain("broken.safetensors").And.Contain("not an object"));
@@ -291,36 +279,36 @@ public sealed class SafeTensorsTests
     [Test]
     public void FailedSaveLeavesThePreviousFileAndNoTemporaryFile()
     {
-        string path = Path.Combine(_directory, "model.safetensors");
+        string path = Path.Combine(TestDirectory, "model.safetensors");
         SafeTensors.Save(path, Sample());
         byte[] before = System.IO.File.ReadAllBytes(path);
 
         Assert.Throws<InvalidOperationException>(() => SafeTensors.Save(path, new ThrowingDictionary()));
 
         Assert.That(System.IO.File.ReadAllBytes(path), Is.EqualTo(before));
-        Assert.That(Directory.GetFiles(_directory), Is.EqualTo(new[] { path }));
+        Assert.That(Directory.GetFiles(TestDirectory), Is.EqualTo(new[] { path }));
     }
 
     [Test]
     public void FailedRenameLeavesNoTemporaryFile()
     {
-        string path = Path.Combine(_directory, "occupied");
+        string path = Path.Combine(TestDirectory, "occupied");
         Directory.CreateDirectory(path);
 
         Assert.Catch<Exception>(() => SafeTensors.Save(path, Sample()));
 
-        Assert.That(Directory.GetFiles(_directory), Is.Empty);
+        Assert.That(Directory.GetFiles(TestDirectory), Is.Empty);
         Assert.That(Directory.Exists(path), Is.True);
     }
 
     [Test]
     public void SaveOverwritesThePreviousFile()
     {
-        string path = Path.Combine(_directory, "model.safetensors");
+        string path = Path.Combine(TestDirectory, "model.safetensors");
         SafeTensors.Save(path, Sample());
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["x"] = Tensor.Scalar(9f) });
         Assert.That(SafeTensors.Load(path)["x"].Item(), Is.EqualTo(9f));
-        Assert.That(Directory.GetFiles(_directory), Has.Length.EqualTo(1));
+        Assert.That(Directory.GetFiles(TestDirectory), Has.Length.EqualTo(1));
     }
 
     // ---- fuzz

@@ -10,20 +10,8 @@ namespace NeuralCore.Tests.Runner;
 // compare --save-model: which variant is saved, and that the saved file, loaded by the sample, classifies the test
 // images as the runner measured.
 [TestFixture]
-public sealed class SaveModelTests
+public sealed class SaveModelTests : TemporaryDirectoryFixture
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "neuralcore-save-model-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     [Test]
     public void SaveVariantDefaultsToWeightNormWhenTrainedElseTheFirst()
     {
@@ -48,15 +36,15 @@ public sealed class SaveModelTests
     [Test]
     public void QuickRunSavesAModelTheSampleLoadsWithTheRunnersAccuracy()
     {
-        string modelPath = Path.Combine(_directory, "model.safetensors");
+        string modelPath = Path.Combine(TestDirectory, "model.safetensors");
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int code = CompareCommand.Run(["--quick", "--variants", "plain,bn", "--save-variant", "bn", "--save-model", modelPath, "--out", _directory],
+        int code = CompareCommand.Run(["--quick", "--variants", "plain,bn", "--save-variant", "bn", "--save-model", modelPath, "--out", TestDirectory],
             output, error, new ProgressReporter(output, interactive: false));
         Assert.That(code, Is.EqualTo(0), error.ToString());
         Assert.That(output.ToString(), Does.Contain($"saved bn's model for inference to {modelPath}"));
 
-        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, "compare.json")));
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestDirectory, "compare.json")));
         double runnerAccuracy = json.RootElement.GetProperty("variants").EnumerateArray()
             .Single(v => v.GetProperty("name").GetString() == "bn").GetProperty("test_accuracy").GetDouble();
 

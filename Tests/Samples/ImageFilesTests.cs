@@ -10,23 +10,11 @@ namespace NeuralCore.Tests.Samples;
 // The sample's own IDX and PGM readers (samples/Classify/ImageFiles.cs): untrusted input, so every malformed file
 // must give an InvalidDataException that names the file and the problem.
 [TestFixture]
-public sealed class ImageFilesTests
+public sealed class ImageFilesTests : TemporaryDirectoryFixture
 {
-    private string _directory = "";
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "neuralcore-images-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(_directory, name);
+        string path = Path.Combine(TestDirectory, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
