@@ -8,15 +8,19 @@ namespace NeuralCore.Engine.Kernels;
 /// job holds them at a time; a caller that finds them busy runs its job alone (<see cref="TryHandOut"/> gives 0).
 /// </summary>
 /// <remarks>
-/// Dedicated threads rather than the .NET thread pool, for the same reasons as <see cref="GemmThreadPool"/>: a pool
-/// thread may be busy with the caller's own work, and every new pool thread would rent its own column buffer and
-/// GEMM workspace, so allocation after warm-up would never quite stop. A helper spins briefly after a job before it
-/// sleeps, so that the jobs of one training step (a convolution every millisecond or so) find it awake and on its
-/// own core rather than queued behind the caller.
+/// Dedicated threads rather than the .NET thread pool: <c>Parallel.For</c> allocates a closure and task state per
+/// call, a pool thread may be busy with the caller's own work, and every new pool thread would rent its own column
+/// buffer and GEMM workspace, so allocation after warm-up would never quite stop. They serve every chunked kernel,
+/// the multi-threaded GEMM included (<see cref="GemmJob"/>): one set of threads, so that one kernel's helper never
+/// spins on the core another kernel's helper needs. A helper spins briefly after a job before it
+/// sleeps, so that the jobs of one training step (a GEMM or convolution every millisecond or so) find it awake and
+/// on its own core: Linux tends to queue a woken thread on the core of the thread that woke it, which then computes
+/// its own share while the helper waits behind it (measured with the earlier GEMM pool: the 2-thread time equal to
+/// the 1-thread time).
 /// </remarks>
 internal static class ChunkWorkers
 {
-    private static readonly long s_spinTicks = Stopwatch.Frequency / 2000; // 0.5 ms, as the GEMM's workers
+    private static readonly long s_spinTicks = Stopwatch.Frequency / 2000; // 0.5 ms
     private static readonly object s_gate = new();
     private static Worker[] s_workers = [];
 
@@ -77,9 +81,7 @@ internal static class ChunkWorkers
             if (job is not null)
             {
                 job.Help();
-                // A job whose caller goes on to a GEMM asks its helpers to sleep at once: spinning here would take the
-                // core from the GEMM's own worker.
-                idleSince = job.HelpersSpinAfter ? Stopwatch.GetTimestamp() : Stopwatch.GetTimestamp() - s_spinTicks;
+                idleSince = Stopwatch.GetTimestamp();
                 continue;
             }
             if (Stopwatch.GetTimestamp() - idleSince < s_spinTicks)

@@ -35,12 +35,6 @@ internal abstract class ChunkedJob
     private bool _callerFirstPending;
     private ExceptionDispatchInfo? _failure;
 
-    /// <summary>
-    /// Whether the helpers keep spinning for a moment after this job (true: the next job is likely theirs too, as in
-    /// a network's run of convolutions) or go to sleep at once (false: the caller goes on to other threaded work).
-    /// </summary>
-    internal virtual bool HelpersSpinAfter => true;
-
     /// <summary>How many participants (slots) a call of <paramref name="chunkCount"/> chunks on <paramref name="threads"/> threads has.</summary>
     protected static int Participants(int chunkCount, int threads) => Math.Max(1, Math.Min(threads, chunkCount));
 

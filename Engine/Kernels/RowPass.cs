@@ -54,12 +54,6 @@ internal sealed class RowPass : ChunkedJob
         }
     }
 
-    /// <summary>
-    /// False: in a backward pass the caller goes on to a GEMM, whose own worker needs the other core (measured: with
-    /// the helper spinning, the weight-normed Linear's step on 2 threads took 1.23× plain instead of about 1.05×).
-    /// </summary>
-    internal override bool HelpersSpinAfter => false;
-
     /// <inheritdoc/>
     protected override void Participate(int slot)
     {

@@ -125,8 +125,9 @@ public static class Gemm
         {
             (int mr, int nr) = GemmDriver.TileShape(kernel);
             (int rowParts, int colParts) = GemmPartition.Choose(m, n, mr, nr, threads);
-            if (rowParts * colParts > 1 && GemmThreadPool.TryRun(kernel, problem, rowParts, colParts))
+            if (rowParts * colParts > 1)
             {
+                GemmJob.Run(kernel, problem, rowParts, colParts);
                 return;
             }
         }
