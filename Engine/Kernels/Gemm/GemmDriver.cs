@@ -88,8 +88,10 @@ internal static class GemmDriver
         // 8×8 transposes in packing. The slicing depends only on k, never on the thread split.
         int kSlices = (k + TKernel.Kc - 1) / TKernel.Kc;
         int kcStep = Math.Min(RoundUp((k + kSlices - 1) / kSlices, 8), k);
-        int mcMax = Math.Min(TKernel.Mc, RoundUp(rowEnd - rowStart, mr));
-        int ncMax = Math.Min(TKernel.Nc, RoundUp(colEnd - colStart, nr));
+        // Sized for the whole product, not this part: a thread may run any part (they are handed out as threads come
+        // free), and a buffer sized by the first part it ran would grow, allocating, when it later ran a larger one.
+        int mcMax = Math.Min(TKernel.Mc, RoundUp(problem.M, mr));
+        int ncMax = Math.Min(TKernel.Nc, RoundUp(problem.N, nr));
         GemmWorkspace workspace = GemmWorkspace.Current;
         ref float packedA = ref workspace.PackedA((mcMax * kcStep) + GemmPacking.PackASlack); // (MC, KC), MR-row slivers
         ref float packedB = ref workspace.PackedB(kcStep * ncMax);   // (KC, NC) as NR-column slivers
@@ -165,7 +167,8 @@ internal static class GemmDriver
         {
             x[p] = problem.TransA ? problem.A[problem.AOffset + (p * problem.Lda)] : problem.A[problem.AOffset + p];
         }
-        Span<float> sums = MemoryMarshal.CreateSpan(ref workspace.PackedB(width), width); // Σ_p x_p·op(B)[p, j]
+        // Sized for all n columns whichever part this is (see Run): Σ_p x_p·op(B)[p, j] for this part's columns.
+        Span<float> sums = MemoryMarshal.CreateSpan(ref workspace.PackedB(problem.N), width);
         float[]? squares = problem.Epilogue.ColumnSquaresOfB;
         Span<float> squaresOut = squares is null ? default : squares.AsSpan(problem.Epilogue.ColumnSquaresOfBOffset + colStart, width);
         if (problem.TransB)
