@@ -119,15 +119,18 @@ internal static class Shapes
         return normalized;
     }
 
-    /// <summary>Normalizes a set of axes (null or empty = every axis) to a sorted, duplicate-free flag array.</summary>
-    public static bool[] AxisFlags(ReadOnlySpan<int> axes, int rank, string op, ReadOnlySpan<int> shape)
+    /// <summary>
+    /// Normalizes a set of axes (empty = every axis) into <paramref name="flags"/> (<paramref name="rank"/> entries):
+    /// true on each reduced axis. Throws on an axis out of range or repeated.
+    /// </summary>
+    public static void AxisFlags(ReadOnlySpan<int> axes, int rank, string op, ReadOnlySpan<int> shape, Span<bool> flags)
     {
-        var flags = new bool[rank];
         if (axes.IsEmpty)
         {
-            Array.Fill(flags, true);
-            return flags;
+            flags.Fill(true);
+            return;
         }
+        flags.Clear();
         foreach (int axis in axes)
         {
             int normalized = NormalizeAxis(axis, rank, op, shape);
@@ -137,7 +140,6 @@ internal static class Shapes
             }
             flags[normalized] = true;
         }
-        return flags;
     }
 
     /// <summary>Formats a shape the way the docs write it: <c>(2, 3)</c>, <c>()</c> for a scalar.</summary>

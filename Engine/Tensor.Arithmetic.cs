@@ -55,7 +55,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Add(Tensor other)
     {
-        int[] shape = Shapes.Broadcast(_shape, other._shape, "Add");
+        int[] shape = Shapes.Broadcast(ShapeArray, other.ShapeArray, "Add");
         Tape? tape = Tape.ForInputs(this, other);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -76,7 +76,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Subtract(Tensor other)
     {
-        int[] shape = Shapes.Broadcast(_shape, other._shape, "Subtract");
+        int[] shape = Shapes.Broadcast(ShapeArray, other.ShapeArray, "Subtract");
         Tape? tape = Tape.ForInputs(this, other);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -102,7 +102,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Multiply(Tensor other)
     {
-        int[] shape = Shapes.Broadcast(_shape, other._shape, "Multiply");
+        int[] shape = Shapes.Broadcast(ShapeArray, other.ShapeArray, "Multiply");
         Tape? tape = Tape.ForInputs(this, other);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -131,7 +131,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Divide(Tensor other)
     {
-        int[] shape = Shapes.Broadcast(_shape, other._shape, "Divide");
+        int[] shape = Shapes.Broadcast(ShapeArray, other.ShapeArray, "Divide");
         Tape? tape = Tape.ForInputs(this, other);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -165,7 +165,7 @@ public sealed partial class Tensor
     {
         CheckNotNaN(s, "AddScalar", "the scalar");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Add(x.Span, s, result.AsSpan());
@@ -181,7 +181,7 @@ public sealed partial class Tensor
     {
         CheckNotNaN(s, "MultiplyScalar", "the scalar");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Multiply(x.Span, s, result.AsSpan());
@@ -203,7 +203,7 @@ public sealed partial class Tensor
     public Tensor Negate()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Negate(x.Span, result.AsSpan());
@@ -224,7 +224,7 @@ public sealed partial class Tensor
     public Tensor Exp()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Exp(x.Span, result.AsSpan());

@@ -48,8 +48,8 @@ public sealed partial class Tensor
         (int Height, int Width) dilation)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        Window2d window = Conv2dWindow(_shape, weight._shape, bias?._shape, stride, padding, dilation);
-        int batch = _shape[0], outChannels = weight._shape[0];
+        Window2d window = Conv2dWindow(ShapeArray, weight.ShapeArray, bias?.ShapeArray, stride, padding, dilation);
+        int batch = ShapeArray[0], outChannels = weight.ShapeArray[0];
         ReadOnlySpan<int> shape = [batch, outChannels, window.OutputHeight, window.OutputWidth]; // (N, O, Ho, Wo)
         Shapes.Count(shape, "Conv2d");
 
@@ -97,7 +97,7 @@ public sealed partial class Tensor
     /// </summary>
     internal static void Conv2dForward(Tensor x, Tensor w, Tensor y, in Window2d window, float[]? bias = null, int biasOffset = 0)
     {
-        ConvolutionGeometry geometry = new(x._shape[0], w._shape[0], window);
+        ConvolutionGeometry geometry = new(x.ShapeArray[0], w.ShapeArray[0], window);
         ConvolutionKernel.Forward(geometry, x.Buffer, x._offset, w.Buffer, w._offset, bias, biasOffset, y.Buffer, y._offset);
     }
 
@@ -109,7 +109,7 @@ public sealed partial class Tensor
     internal static void Conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor? inputSink, Tensor? weightSink, in Window2d window,
         Tensor? biasSink = null)
     {
-        ConvolutionGeometry geometry = new(x._shape[0], w._shape[0], window);
+        ConvolutionGeometry geometry = new(x.ShapeArray[0], w.ShapeArray[0], window);
         ConvolutionSinks sinks = new(inputSink?.Buffer, inputSink?._offset ?? 0, weightSink?.Buffer, weightSink?._offset ?? 0,
             biasSink?.Buffer, biasSink?._offset ?? 0);
         ConvolutionKernel.Backward(geometry, x.Buffer, x._offset, w.Buffer, w._offset, dy.Buffer, dy._offset, sinks);

@@ -124,7 +124,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>A new tensor of zeros with this tensor's shape.</summary>
-    public Tensor ZerosLike() => Zeros(_shape);
+    public Tensor ZerosLike() => Zeros(ShapeArray);
 
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor, for one-line parameter creation.</summary>
     /// <exception cref="InvalidOperationException">The tensor is not a leaf.</exception>
@@ -135,7 +135,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>A copy with its own contiguous buffer and no gradient history (PyTorch's <c>clone().detach()</c>).</summary>
-    public Tensor Copy() => new(ToArray(), _shape);
+    public Tensor Copy() => new(ToArray(), ShapeArray);
 
     /// <summary>
     /// The buffer for an op's result: rented from <paramref name="tape"/> when the op is recorded (the tape owns it

@@ -17,7 +17,7 @@ public sealed partial class Tensor
     public Tensor Log()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Log(x.Span, result.AsSpan());
@@ -35,7 +35,7 @@ public sealed partial class Tensor
     public Tensor Sqrt()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Sqrt(x.Span, result.AsSpan());
@@ -49,7 +49,7 @@ public sealed partial class Tensor
     public Tensor Abs()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Abs(x.Span, result.AsSpan());
@@ -72,7 +72,7 @@ public sealed partial class Tensor
     {
         CheckNotNaN(exponent, "Pow", "the exponent");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Pow(x.Span, exponent, result.AsSpan());
@@ -105,7 +105,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Pow(Tensor exponent)
     {
-        int[] shape = Shapes.Broadcast(_shape, exponent._shape, "Pow");
+        int[] shape = Shapes.Broadcast(ShapeArray, exponent.ShapeArray, "Pow");
         Tape? tape = Tape.ForInputs(this, exponent);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -156,7 +156,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Clamp: min {low} is greater than max {high}; expected min ≤ max.");
         }
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Clamp(x.Span, low, high, result.AsSpan());
@@ -179,7 +179,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Maximum(Tensor other)
     {
-        int[] shape = Shapes.Broadcast(_shape, other._shape, "Maximum");
+        int[] shape = Shapes.Broadcast(ShapeArray, other.ShapeArray, "Maximum");
         Tape? tape = Tape.ForInputs(this, other);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -199,7 +199,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
     public Tensor Minimum(Tensor other)
     {
-        int[] shape = Shapes.Broadcast(_shape, other._shape, "Minimum");
+        int[] shape = Shapes.Broadcast(ShapeArray, other.ShapeArray, "Minimum");
         Tape? tape = Tape.ForInputs(this, other);
         Tensor result = NewResult(tape, shape);
         using (Scratch a = ReadAs(shape))
@@ -235,7 +235,7 @@ public sealed partial class Tensor
     public Tensor Relu()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Max(x.Span, 0f, result.AsSpan());
@@ -259,7 +259,7 @@ public sealed partial class Tensor
     {
         CheckFinite(negativeSlope, "LeakyRelu", "negativeSlope");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             Elementwise.Map(x.Span, result.AsSpan(), new LeakyReluOperator(negativeSlope));
@@ -284,7 +284,7 @@ public sealed partial class Tensor
     {
         CheckFinite(alpha, "Elu", "alpha");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             Elementwise.Map(x.Span, result.AsSpan(), new EluOperator(alpha));
@@ -303,7 +303,7 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Sigmoid(x.Span, result.AsSpan());
@@ -317,7 +317,7 @@ public sealed partial class Tensor
     public Tensor Tanh()
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             TensorPrimitives.Tanh(x.Span, result.AsSpan());
@@ -342,7 +342,7 @@ public sealed partial class Tensor
         }
         CheckNotNaN(threshold, "Softplus", "threshold");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             Elementwise.Map(x.Span, result.AsSpan(), new SoftplusOperator(beta, threshold));

@@ -17,8 +17,8 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The axis is out of range, or an index is outside [0, size).</exception>
     public Tensor IndexSelect(int axis, ReadOnlySpan<int> indices)
     {
-        int a = Shapes.NormalizeAxis(axis, Rank, "IndexSelect", _shape);
-        int size = _shape[a];
+        int a = Shapes.NormalizeAxis(axis, Rank, "IndexSelect", ShapeArray);
+        int size = ShapeArray[a];
         for (int j = 0; j < indices.Length; j++)
         {
             if ((uint)indices[j] >= (uint)size)
@@ -27,12 +27,12 @@ public sealed partial class Tensor
                     $"IndexSelect: index {indices[j]} (position {j}) is out of range for axis {axis} of size {size} (shape {ShapeText}); expected 0 ≤ index < {size}.");
             }
         }
-        int[] shape = [.. _shape];
+        int[] shape = [.. ShapeArray];
         shape[a] = indices.Length;
         Shapes.Count(shape, "IndexSelect");
         // x (outer, size, inner) → y (outer, n, inner), copying whole inner rows
-        int outer = Shapes.Count(_shape.AsSpan(0, a));
-        int inner = Shapes.Count(_shape.AsSpan(a + 1));
+        int outer = Shapes.Count(ShapeArray.AsSpan(0, a));
+        int inner = Shapes.Count(ShapeArray.AsSpan(a + 1));
 
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
@@ -72,7 +72,7 @@ public sealed partial class Tensor
     /// is outside [0, size).</exception>
     public Tensor Gather(int axis, ReadOnlySpan<int> index, ReadOnlySpan<int> indexShape)
     {
-        int a = Shapes.NormalizeAxis(axis, Rank, "Gather", _shape);
+        int a = Shapes.NormalizeAxis(axis, Rank, "Gather", ShapeArray);
         if (indexShape.Length != Rank)
         {
             throw new ArgumentException(
@@ -85,14 +85,14 @@ public sealed partial class Tensor
         }
         for (int d = 0; d < Rank; d++)
         {
-            if (d != a && indexShape[d] > _shape[d])
+            if (d != a && indexShape[d] > ShapeArray[d])
             {
                 throw new ArgumentException(
                     $"Gather: index shape {Shapes.Format(indexShape)} is larger than the tensor's shape {ShapeText} on axis {d}; " +
                     $"expected index sizes ≤ the tensor's on every axis but {axis}.");
             }
         }
-        int size = _shape[a];
+        int size = ShapeArray[a];
         for (int k = 0; k < index.Length; k++)
         {
             if ((uint)index[k] >= (uint)size)
@@ -105,7 +105,7 @@ public sealed partial class Tensor
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, indexShape.ToArray());
         // Read x in place through its own strides: any layout works and nothing is copied.
-        Kernels.Indexing.Gather(Buffer, _offset, _strides, a, index, indexShape, result.AsSpan());
+        Kernels.Indexing.Gather(Buffer, _offset, StrideArray, a, index, indexShape, result.AsSpan());
         // gather: ∂x[p with p[axis] = index[p]] += ∂y[p]   (scatter-add into the contiguous sink)
         TapeEntry? entry = tape?.Record("gather", result, static (e, dy) =>
         {

@@ -10,22 +10,22 @@ public sealed partial class Tensor
     /// </summary>
     internal Scratch ReadAs(int[] shape)
     {
-        if (IsContiguous && Shapes.SameShape(_shape, shape))
+        if (IsContiguous && Shapes.SameShape(ShapeArray, shape))
         {
-            return Scratch.Borrow(_storage.Array.AsSpan(_offset, Count));
+            return Scratch.Borrow(Buffer.AsSpan(_offset, Count));
         }
         Scratch scratch = Scratch.Rent(Shapes.Count(shape));
         // On the stack: a broadcast operand is read this way in every step (e.g. a bias or a per-row scale).
         const int StackRank = 16;
         Span<int> strides = shape.Length <= StackRank ? stackalloc int[StackRank] : new int[shape.Length];
         strides = strides[..shape.Length];
-        Shapes.BroadcastStrides(_shape, _strides, shape, strides);
-        Kernels.Strided.Gather(_storage.Array, _offset, shape, strides, scratch.Span);
+        Shapes.BroadcastStrides(ShapeArray, StrideArray, shape, strides);
+        Kernels.Strided.Gather(Buffer, _offset, shape, strides, scratch.Span);
         return scratch;
     }
 
     /// <summary>The values, contiguous (<see cref="ReadAs"/> at this tensor's own shape).</summary>
-    internal Scratch Read() => ReadAs(_shape);
+    internal Scratch Read() => ReadAs(ShapeArray);
 
     /// <summary>Checks that a float argument is not NaN, naming the op.</summary>
     internal static void CheckNotNaN(float value, string op, string name)
@@ -47,7 +47,7 @@ public sealed partial class Tensor
             return this;
         }
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         CopyTo(result.AsSpan());
         // contiguous: ∂x += ∂y (gradients are always row-major in the logical shape, so nothing moves).
         tape?.Record("contiguous", result, static (e, dy) => e.AccumulateGrad(0, dy.AsSpan(), dy.ShapeArray), this);

@@ -18,7 +18,7 @@ public sealed partial class Tensor
     {
         CheckJoinInputs(tensors, "Concat");
         Tensor first = tensors[0];
-        int a = Shapes.NormalizeAxis(axis, first.Rank, "Concat", first._shape);
+        int a = Shapes.NormalizeAxis(axis, first.Rank, "Concat", first.ShapeArray);
         long joined = 0;
         for (int i = 0; i < tensors.Length; i++)
         {
@@ -26,7 +26,7 @@ public sealed partial class Tensor
             bool matches = t.Rank == first.Rank;
             for (int d = 0; matches && d < first.Rank; d++)
             {
-                matches = d == a || t._shape[d] == first._shape[d];
+                matches = d == a || t.ShapeArray[d] == first.ShapeArray[d];
             }
             if (!matches)
             {
@@ -34,27 +34,27 @@ public sealed partial class Tensor
                     $"Concat: tensor {i} has shape {t.ShapeText} and tensor 0 has shape {first.ShapeText}; " +
                     $"expected the same rank and the same sizes on every axis but axis {axis}.");
             }
-            joined += t._shape[a];
+            joined += t.ShapeArray[a];
         }
         if (joined > Array.MaxLength)
         {
             throw new ArgumentException($"Concat: axis {axis} would have {joined} entries, more than an array holds.");
         }
-        int[] shape = [.. first._shape];
+        int[] shape = [.. first.ShapeArray];
         shape[a] = (int)joined;
         Shapes.Count(shape, "Concat");
 
         Tape? tape = Tape.ForInputs(tensors);
         Tensor result = NewResult(tape, shape);
-        int[] strides = result._strides;
+        int[] strides = result.StrideArray;
         int start = 0;
         foreach (Tensor t in tensors)
         {
             using (Scratch values = t.Read())
             {
-                Kernels.Strided.Scatter(values.Span, result.AsSpan(), start * strides[a], t._shape, strides);
+                Kernels.Strided.Scatter(values.Span, result.AsSpan(), start * strides[a], t.ShapeArray, strides);
             }
-            start += t._shape[a];
+            start += t.ShapeArray[a];
         }
         // concat: ∂xᵢ += the region of ∂y that xᵢ filled (same strides as the forward's, since ∂y is contiguous like y)
         TapeEntry? entry = tape?.Record("concat", result, static (e, dy) =>
@@ -101,7 +101,7 @@ public sealed partial class Tensor
         Tensor first = tensors[0];
         for (int i = 1; i < tensors.Length; i++)
         {
-            if (!Shapes.SameShape(tensors[i]._shape, first._shape))
+            if (!Shapes.SameShape(tensors[i].ShapeArray, first.ShapeArray))
             {
                 throw new ArgumentException(
                     $"Stack: tensor {i} has shape {tensors[i].ShapeText} and tensor 0 has shape {first.ShapeText}; expected every tensor to have the same shape.");
@@ -114,18 +114,18 @@ public sealed partial class Tensor
             throw new ArgumentException(
                 $"Stack: axis {axis} is out of range for stacking tensors of shape {first.ShapeText}; expected an axis in [{-rank}, {rank - 1}].");
         }
-        int[] shape = [.. first._shape.AsSpan(0, a), tensors.Length, .. first._shape.AsSpan(a)];
+        int[] shape = [.. first.ShapeArray.AsSpan(0, a), tensors.Length, .. first.ShapeArray.AsSpan(a)];
         Shapes.Count(shape, "Stack");
 
         Tape? tape = Tape.ForInputs(tensors);
         Tensor result = NewResult(tape, shape);
         // Tensor i is the region result[..., i, ...]: the result's strides without the new axis, offset i steps along it.
         Span<int> regionStrides = stackalloc int[rank - 1];
-        WithoutAxis(result._strides, a, regionStrides);
+        WithoutAxis(result.StrideArray, a, regionStrides);
         for (int i = 0; i < tensors.Length; i++)
         {
             using Scratch values = tensors[i].Read();
-            Kernels.Strided.Scatter(values.Span, result.AsSpan(), i * result._strides[a], first._shape, regionStrides);
+            Kernels.Strided.Scatter(values.Span, result.AsSpan(), i * result.StrideArray[a], first.ShapeArray, regionStrides);
         }
         // stack: ∂xᵢ += ∂y[..., i, ...]
         TapeEntry? entry = tape?.Record("stack", result, static (e, dy) =>

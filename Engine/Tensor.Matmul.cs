@@ -33,8 +33,8 @@ public sealed partial class Tensor
         int rank = Math.Max(a.Rank, b.Rank);
         Span<int> shape = rank <= StackRank ? stackalloc int[StackRank] : new int[rank];
         shape = shape[..rank];
-        MatmulShape(a._shape, b._shape, shape); // (…batch, m, n)
-        int m = shape[rank - 2], n = shape[rank - 1], k = a._shape[^1];
+        MatmulShape(a.ShapeArray, b.ShapeArray, shape); // (…batch, m, n)
+        int m = shape[rank - 2], n = shape[rank - 1], k = a.ShapeArray[^1];
 
         // Operands whose last two axes are neither row-major nor a transpose (e.g. every other column) are copied
         // once; the copy is recorded, so the gradient still reaches the original.
@@ -152,8 +152,8 @@ public sealed partial class Tensor
         private MatrixOperand(Tensor t, bool transposed, int leadingDimension, int storedRows)
         {
             Buffer = t.Buffer;
-            _shape = t._shape;
-            _strides = t._strides;
+            _shape = t.ShapeArray;
+            _strides = t.StrideArray;
             _offset = t._offset;
             IsTransposed = transposed;
             LeadingDimension = leadingDimension;
@@ -191,13 +191,13 @@ public sealed partial class Tensor
 
         public static MatrixOperand Create(Tensor t) => TryCreate(t, out MatrixOperand operand)
             ? operand
-            : throw new InvalidOperationException($"Matmul: tensor {t.ShapeText} with strides {Shapes.Format(t._strides)} is not a GEMM operand.");
+            : throw new InvalidOperationException($"Matmul: tensor {t.ShapeText} with strides {Shapes.Format(t.StrideArray)} is not a GEMM operand.");
 
         public static bool TryCreate(Tensor t, out MatrixOperand operand)
         {
             int rank = t.Rank;
-            int rows = t._shape[rank - 2], cols = t._shape[rank - 1];
-            int rowStride = t._strides[rank - 2], colStride = t._strides[rank - 1];
+            int rows = t.ShapeArray[rank - 2], cols = t.ShapeArray[rank - 1];
+            int rowStride = t.StrideArray[rank - 2], colStride = t.StrideArray[rank - 1];
             // A size-1 axis is never stepped along, so its stride does not matter.
             if ((cols <= 1 || colStride == 1) && (rows <= 1 || rowStride >= Math.Max(cols, 1)))
             {

@@ -32,8 +32,8 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">As for <see cref="MaxPool2d(int, int?, int)"/>.</exception>
     public Tensor MaxPool2d((int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default)
     {
-        Window2d window = PoolWindow("MaxPool2d", _shape, kernel, stride ?? kernel, padding);
-        ReadOnlySpan<int> shape = [_shape[0], _shape[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
+        Window2d window = PoolWindow("MaxPool2d", ShapeArray, kernel, stride ?? kernel, padding);
+        ReadOnlySpan<int> shape = [ShapeArray[0], ShapeArray[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         // Backward needs which element won each window. The indices are ints; they are kept in a tape-owned float
@@ -85,8 +85,8 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">As for <see cref="MaxPool2d(int, int?, int)"/>.</exception>
     public Tensor AvgPool2d((int Height, int Width) kernel, (int Height, int Width)? stride = null, (int Height, int Width) padding = default)
     {
-        Window2d window = PoolWindow("AvgPool2d", _shape, kernel, stride ?? kernel, padding);
-        ReadOnlySpan<int> shape = [_shape[0], _shape[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
+        Window2d window = PoolWindow("AvgPool2d", ShapeArray, kernel, stride ?? kernel, padding);
+        ReadOnlySpan<int> shape = [ShapeArray[0], ShapeArray[1], window.OutputHeight, window.OutputWidth]; // (N, C, Ho, Wo)
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())
@@ -114,16 +114,16 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The tensor is not rank 4, or H or W is 0.</exception>
     public Tensor GlobalAvgPool2d()
     {
-        if (Rank != 4 || _shape[2] < 1 || _shape[3] < 1)
+        if (Rank != 4 || ShapeArray[2] < 1 || ShapeArray[3] < 1)
         {
             throw new ArgumentException($"GlobalAvgPool2d: input {ShapeText}; expected (N, C, H, W) with H ≥ 1 and W ≥ 1.");
         }
-        ReadOnlySpan<int> shape = [_shape[0], _shape[1]]; // (N, C)
+        ReadOnlySpan<int> shape = [ShapeArray[0], ShapeArray[1]]; // (N, C)
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())
         {
-            PoolingKernel.GlobalAverageForward(x.Span, result.AsSpan(), _shape[2] * _shape[3]);
+            PoolingKernel.GlobalAverageForward(x.Span, result.AsSpan(), ShapeArray[2] * ShapeArray[3]);
         }
 
         // global_avg_pool2d: ∂x[n, c, :, :] += ∂y[n, c] / (H·W)

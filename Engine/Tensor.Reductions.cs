@@ -18,14 +18,18 @@ public sealed partial class Tensor
     /// <param name="keepDim">Keep each reduced axis with size 1 (so the result broadcasts against this tensor).</param>
     /// <returns>This tensor's shape without the reduced axes (with size 1 there when <paramref name="keepDim"/>).</returns>
     /// <exception cref="ArgumentException">An axis is out of range or repeated.</exception>
-    public Tensor Sum(int[]? axes = null, bool keepDim = false)
+    public Tensor Sum(int[]? axes = null, bool keepDim = false) => SumAxes(axes, keepDim);
+
+    /// <summary><see cref="Sum(int[], bool)"/> with the axes in a span (empty: every axis), e.g. on the caller's stack.</summary>
+    internal Tensor SumAxes(ReadOnlySpan<int> axes, bool keepDim)
     {
-        ReductionShapes(axes, keepDim, "Sum", out int[] keepShape, out int[] shape);
+        Span<int> shapes = Rank <= ReductionStackRank ? stackalloc int[2 * ReductionStackRank] : new int[2 * Rank];
+        ReductionShapes(axes, keepDim, "Sum", shapes, out Span<int> keepShape, out Span<int> shape);
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())
         {
-            SumToKeepShape(x.Span, _shape, result.AsSpan(), keepShape);
+            SumToKeepShape(x.Span, ShapeArray, result.AsSpan(), keepShape);
         }
         // sum: ∂x += ∂y broadcast over the reduced axes
         TapeEntry? entry = tape?.Record("sum", result, static (e, dy) =>
@@ -36,7 +40,7 @@ public sealed partial class Tensor
                 AxisReduction.AddBroadcast(dy.AsSpan(), e.Ints!, sink.AsSpan(), sink.ShapeArray, 1f);
             }
         }, this);
-        entry?.Ints = keepShape;
+        entry?.KeepInts(keepShape);
         return result;
     }
 
@@ -54,12 +58,13 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">An axis is out of range or repeated.</exception>
     public Tensor Mean(int[]? axes = null, bool keepDim = false)
     {
-        int n = ReductionShapes(axes, keepDim, "Mean", out int[] keepShape, out int[] shape);
+        Span<int> shapes = Rank <= ReductionStackRank ? stackalloc int[2 * ReductionStackRank] : new int[2 * Rank];
+        int n = ReductionShapes(axes, keepDim, "Mean", shapes, out Span<int> keepShape, out Span<int> shape);
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())
         {
-            SumToKeepShape(x.Span, _shape, result.AsSpan(), keepShape);
+            SumToKeepShape(x.Span, ShapeArray, result.AsSpan(), keepShape);
         }
         TensorPrimitives.Divide(result.AsSpan(), n, result.AsSpan());
         // mean: ∂x += ∂y/n broadcast over the reduced axes (n = elements per output)
@@ -71,7 +76,7 @@ public sealed partial class Tensor
                 AxisReduction.AddBroadcast(dy.AsSpan(), e.Ints!, sink.AsSpan(), sink.ShapeArray, 1f / e.Scalar);
             }
         }, this);
-        entry?.Ints = keepShape;
+        entry?.KeepInts(keepShape);
         entry?.Scalar = n;
         return result;
     }
@@ -91,7 +96,8 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">An axis is out of range or repeated, or a reduced axis has size 0.</exception>
     public Tensor Max(int[]? axes = null, bool keepDim = false)
     {
-        int n = ReductionShapes(axes, keepDim, "Max", out int[] keepShape, out int[] shape);
+        Span<int> shapes = Rank <= ReductionStackRank ? stackalloc int[2 * ReductionStackRank] : new int[2 * Rank];
+        int n = ReductionShapes(axes, keepDim, "Max", shapes, out Span<int> keepShape, out Span<int> shape);
         if (n == 0 && Shapes.Count(keepShape) > 0)
         {
             throw new ArgumentException(
@@ -101,7 +107,7 @@ public sealed partial class Tensor
         Tensor result = NewResult(tape, shape);
         using (Scratch x = Read())
         {
-            AxisReduction.MaxToShape(x.Span, _shape, result.AsSpan(), keepShape);
+            AxisReduction.MaxToShape(x.Span, ShapeArray, result.AsSpan(), keepShape);
         }
         // max: ∂x += ∂y where x equals the max, shared evenly between ties
         TapeEntry? entry = tape?.Record("max", result, static (e, dy) =>
@@ -124,7 +130,7 @@ public sealed partial class Tensor
             AxisReduction.Broadcast(share.Span, keep, spread.Span, xShape);
             Elementwise.ZipAccumulate<MultiplyOperator>(mask.Span, spread.Span, sink.AsSpan());
         }, this);
-        entry?.Ints = keepShape;
+        entry?.KeepInts(keepShape);
         return result;
     }
 
@@ -147,7 +153,8 @@ public sealed partial class Tensor
     /// </exception>
     public Tensor Var(int[]? axes = null, int correction = 1, bool keepDim = false)
     {
-        int n = ReductionShapes(axes, keepDim, "Var", out int[] keepShape, out int[] shape);
+        Span<int> shapes = Rank <= ReductionStackRank ? stackalloc int[2 * ReductionStackRank] : new int[2 * Rank];
+        int n = ReductionShapes(axes, keepDim, "Var", shapes, out Span<int> keepShape, out Span<int> shape);
         if (correction < 0 || n - correction <= 0)
         {
             throw new ArgumentException(
@@ -160,12 +167,12 @@ public sealed partial class Tensor
         using (Scratch x = Read())
         using (Scratch centered = Scratch.Rent(Count))
         {
-            SumToKeepShape(x.Span, _shape, mean.AsSpan(), keepShape);
+            SumToKeepShape(x.Span, ShapeArray, mean.AsSpan(), keepShape);
             TensorPrimitives.Divide(mean.AsSpan(), n, mean.AsSpan());
-            AxisReduction.Broadcast(mean.AsSpan(), keepShape, centered.Span, _shape);
+            AxisReduction.Broadcast(mean.AsSpan(), keepShape, centered.Span, ShapeArray);
             TensorPrimitives.Subtract(x.Span, centered.Span, centered.Span);
             TensorPrimitives.Multiply(centered.Span, centered.Span, centered.Span);
-            SumToKeepShape(centered.Span, _shape, result.AsSpan(), keepShape);
+            SumToKeepShape(centered.Span, ShapeArray, result.AsSpan(), keepShape);
         }
         TensorPrimitives.Divide(result.AsSpan(), n - correction, result.AsSpan());
         // var: ∂x += ∂y·2(x − mean)/(n − correction)   (the mean's own gradient term is Σ(x − mean) = 0)
@@ -187,7 +194,7 @@ public sealed partial class Tensor
             TensorPrimitives.Multiply(spread.Span, e.Scalar, spread.Span);             // ∂y·2/(n − correction)
             Elementwise.ZipAccumulate<MultiplyOperator>(centered.Span, spread.Span, sink.AsSpan());
         }, this);
-        entry?.Ints = keepShape;
+        entry?.KeepInts(keepShape);
         entry?.Saved = mean;
         entry?.Scalar = 2f / (n - correction);
         return result;
@@ -197,20 +204,26 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The axis is out of range, or n − correction ≤ 0.</exception>
     public Tensor Var(int axis, int correction = 1, bool keepDim = false) => Var([axis], correction, keepDim);
 
-    /// <summary>
-    /// The shapes of a reduction: <paramref name="keepShape"/> (size 1 on each reduced axis), the result's
-    /// <paramref name="shape"/> (the same, or with those axes dropped), and the number of elements per output.
-    /// </summary>
-    private int ReductionShapes(int[]? axes, bool keepDim, string op, out int[] keepShape, out int[] shape)
+    // Reductions work out their shapes on the stack (Rank ≤ ReductionStackRank, else on the heap), so one in every training step
+    // allocates nothing for them: a recorded result takes the tape's shared layout, and the entry copies keepShape into
+    // an array it keeps from step to step (KeepInts).
+    private const int ReductionStackRank = 16;
+
+    // Fills keepShape (this tensor's shape with 1 on each reduced axis) and shape (the result's: keepShape itself with
+    // keepDim, else keepShape without the reduced axes), both slices of buffer (2·Rank ints). Returns the number of
+    // elements reduced into each output.
+    private int ReductionShapes(ReadOnlySpan<int> axes, bool keepDim, string op, Span<int> buffer, out Span<int> keepShape, out Span<int> shape)
     {
-        bool[] reduced = Shapes.AxisFlags(axes, Rank, op, _shape);
-        keepShape = new int[Rank];
+        Span<bool> reduced = Rank <= ReductionStackRank ? stackalloc bool[ReductionStackRank] : new bool[Rank];
+        reduced = reduced[..Rank];
+        Shapes.AxisFlags(axes, Rank, op, ShapeArray, reduced);
+        keepShape = buffer[..Rank];
         int kept = 0;
         long n = 1;
         for (int axis = 0; axis < Rank; axis++)
         {
-            keepShape[axis] = reduced[axis] ? 1 : _shape[axis];
-            n *= reduced[axis] ? _shape[axis] : 1;
+            keepShape[axis] = reduced[axis] ? 1 : ShapeArray[axis];
+            n *= reduced[axis] ? ShapeArray[axis] : 1;
             kept += reduced[axis] ? 0 : 1;
         }
         if (keepDim)
@@ -218,12 +231,12 @@ public sealed partial class Tensor
             shape = keepShape;
             return (int)n;
         }
-        shape = kept == 0 ? Shapes.Scalar : new int[kept];
+        shape = buffer.Slice(Rank, kept);
         for (int axis = 0, j = 0; axis < Rank; axis++)
         {
             if (!reduced[axis])
             {
-                shape[j++] = _shape[axis];
+                shape[j++] = ShapeArray[axis];
             }
         }
         return (int)n;
@@ -233,7 +246,7 @@ public sealed partial class Tensor
     /// <c>destination = x summed down to keepShape</c>. A full reduction is one blocked sum over the whole buffer
     /// (<see cref="AxisReduction.Sum"/>), whatever the shape: accurate even for millions of elements.
     /// </summary>
-    private static void SumToKeepShape(ReadOnlySpan<float> x, int[] shape, Span<float> destination, int[] keepShape)
+    private static void SumToKeepShape(ReadOnlySpan<float> x, ReadOnlySpan<int> shape, Span<float> destination, ReadOnlySpan<int> keepShape)
     {
         if (destination.Length == 1)
         {

@@ -15,10 +15,10 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The axis is out of range (a rank-0 tensor has none).</exception>
     public Tensor Softmax(int axis)
     {
-        int normalized = Shapes.NormalizeAxis(axis, Rank, "Softmax", _shape);
-        int inner = SoftmaxExtent(_shape, normalized, out int n);
+        int normalized = Shapes.NormalizeAxis(axis, Rank, "Softmax", ShapeArray);
+        int inner = SoftmaxExtent(ShapeArray, normalized, out int n);
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             SoftmaxKernels.Forward(x.Span, result.AsSpan(), n, inner, log: false);
@@ -46,10 +46,10 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The axis is out of range (a rank-0 tensor has none).</exception>
     public Tensor LogSoftmax(int axis)
     {
-        int normalized = Shapes.NormalizeAxis(axis, Rank, "LogSoftmax", _shape);
-        int inner = SoftmaxExtent(_shape, normalized, out int n);
+        int normalized = Shapes.NormalizeAxis(axis, Rank, "LogSoftmax", ShapeArray);
+        int inner = SoftmaxExtent(ShapeArray, normalized, out int n);
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = NewResult(tape, _shape);
+        Tensor result = NewResult(tape, ShapeArray);
         using (Scratch x = Read())
         {
             SoftmaxKernels.Forward(x.Span, result.AsSpan(), n, inner, log: true);

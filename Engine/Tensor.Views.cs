@@ -3,7 +3,7 @@ using NeuralCore.Engine.Autodiff;
 
 namespace NeuralCore.Engine;
 
-// Views: new shape, strides and offset over the same TensorStorage, no copy (reshape of non-contiguous data is the
+// Views: new shape, strides and offset over the same buffer, no copy (reshape of non-contiguous data is the
 // one exception: it copies first, like torch.reshape). Each op: the forward, then its backward rule right below it.
 //
 // A view shares its buffer with its base: a write through one (an indexer set, AsSpan, a loader) shows in the other.
@@ -37,14 +37,12 @@ public sealed partial class Tensor
         InferShape(shape, target);
         Tensor source = IsContiguous ? this : Contiguous();
         Tape? tape = Tape.ForInputs(source);
-        (int[] targetArray, int[] strides) = tape is null ? WithRowMajorStrides(target.ToArray()) : tape.Intern(target);
-        Tensor result = new(source._storage, source._offset, targetArray, strides);
+        TensorLayout layout = tape is null ? TensorLayout.RowMajor(target.ToArray()) : tape.Intern(target);
+        Tensor result = new(source, source._offset, layout);
         // reshape: ∂x += ∂y   (reshape keeps the row-major order, so ∂y's elements already line up with ∂x's)
         tape?.Record("reshape", result, static (e, dy) => AccumulateInOrder(e, dy), source);
         return result;
     }
-
-    private static (int[] Shape, int[] Strides) WithRowMajorStrides(int[] shape) => (shape, Shapes.ContiguousStrides(shape));
 
     private void InferShape(ReadOnlySpan<int> shape, Span<int> target)
     {
@@ -109,8 +107,8 @@ public sealed partial class Tensor
     /// </remarks>
     public Tensor Transpose(int axis0, int axis1)
     {
-        int a = Shapes.NormalizeAxis(axis0, Rank, "Transpose", _shape);
-        int b = Shapes.NormalizeAxis(axis1, Rank, "Transpose", _shape);
+        int a = Shapes.NormalizeAxis(axis0, Rank, "Transpose", ShapeArray);
+        int b = Shapes.NormalizeAxis(axis1, Rank, "Transpose", ShapeArray);
         int[] permutation = IdentityPermutation(Rank);
         (permutation[a], permutation[b]) = (permutation[b], permutation[a]);
         return PermutedView(permutation, "transpose");
@@ -146,7 +144,7 @@ public sealed partial class Tensor
         var used = new bool[Rank];
         for (int i = 0; i < axes.Length; i++)
         {
-            int axis = Shapes.NormalizeAxis(axes[i], Rank, "Permute", _shape);
+            int axis = Shapes.NormalizeAxis(axes[i], Rank, "Permute", ShapeArray);
             if (used[axis])
             {
                 throw new ArgumentException(
@@ -175,11 +173,11 @@ public sealed partial class Tensor
         var strides = new int[Rank];
         for (int i = 0; i < Rank; i++)
         {
-            shape[i] = _shape[permutation[i]];
-            strides[i] = _strides[permutation[i]];
+            shape[i] = ShapeArray[permutation[i]];
+            strides[i] = StrideArray[permutation[i]];
         }
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = new(_storage, _offset, shape, strides);
+        Tensor result = new(this, _offset, shape, strides);
         // transpose, permute: ∂x += ∂y permuted back. y's axis i is x's axis p[i], so reading ∂y in x's axis order
         // means stepping x's axis p[i] by ∂y's stride i: a strided read of ∂y, added into the contiguous sink.
         TapeEntry? entry = tape?.Record(label, result, static (e, dy) =>
@@ -209,7 +207,7 @@ public sealed partial class Tensor
     public Tensor Squeeze()
     {
         int kept = 0;
-        foreach (int size in _shape)
+        foreach (int size in ShapeArray)
         {
             kept += size == 1 ? 0 : 1;
         }
@@ -217,10 +215,10 @@ public sealed partial class Tensor
         var strides = new int[kept];
         for (int axis = 0, j = 0; axis < Rank; axis++)
         {
-            if (_shape[axis] != 1)
+            if (ShapeArray[axis] != 1)
             {
-                shape[j] = _shape[axis];
-                strides[j++] = _strides[axis];
+                shape[j] = ShapeArray[axis];
+                strides[j++] = StrideArray[axis];
             }
         }
         return SqueezedView(shape, strides, "squeeze");
@@ -237,13 +235,13 @@ public sealed partial class Tensor
     /// </remarks>
     public Tensor Squeeze(int axis)
     {
-        int a = Shapes.NormalizeAxis(axis, Rank, "Squeeze", _shape);
-        if (_shape[a] != 1)
+        int a = Shapes.NormalizeAxis(axis, Rank, "Squeeze", ShapeArray);
+        if (ShapeArray[a] != 1)
         {
-            throw new ArgumentException($"Squeeze: axis {axis} of a tensor of shape {ShapeText} has size {_shape[a]}; only a size-1 axis can be removed.");
+            throw new ArgumentException($"Squeeze: axis {axis} of a tensor of shape {ShapeText} has size {ShapeArray[a]}; only a size-1 axis can be removed.");
         }
-        int[] shape = [.. _shape.AsSpan(0, a), .. _shape.AsSpan(a + 1)];
-        int[] strides = [.. _strides.AsSpan(0, a), .. _strides.AsSpan(a + 1)];
+        int[] shape = [.. ShapeArray.AsSpan(0, a), .. ShapeArray.AsSpan(a + 1)];
+        int[] strides = [.. StrideArray.AsSpan(0, a), .. StrideArray.AsSpan(a + 1)];
         return SqueezedView(shape, strides, "squeeze");
     }
 
@@ -266,9 +264,9 @@ public sealed partial class Tensor
                 $"Unsqueeze: axis {axis} is out of range for a tensor of shape {ShapeText} (rank {Rank}); expected an axis in [{-Rank - 1}, {Rank}].");
         }
         // A size-1 axis is never stepped along, so its stride is arbitrary; this one keeps row-major strides row-major.
-        int stride = a < Rank ? _strides[a] * _shape[a] : 1;
-        int[] shape = [.. _shape.AsSpan(0, a), 1, .. _shape.AsSpan(a)];
-        int[] strides = [.. _strides.AsSpan(0, a), stride, .. _strides.AsSpan(a)];
+        int stride = a < Rank ? StrideArray[a] * ShapeArray[a] : 1;
+        int[] shape = [.. ShapeArray.AsSpan(0, a), 1, .. ShapeArray.AsSpan(a)];
+        int[] strides = [.. StrideArray.AsSpan(0, a), stride, .. StrideArray.AsSpan(a)];
         return SqueezedView(shape, strides, "unsqueeze");
     }
 
@@ -276,7 +274,7 @@ public sealed partial class Tensor
     private Tensor SqueezedView(int[] shape, int[] strides, string label)
     {
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = new(_storage, _offset, shape, strides);
+        Tensor result = new(this, _offset, shape, strides);
         // squeeze, unsqueeze: ∂x += ∂y   (size-1 axes do not change the row-major order)
         tape?.Record(label, result, static (e, dy) => AccumulateInOrder(e, dy), this);
         return result;
@@ -297,8 +295,8 @@ public sealed partial class Tensor
     /// </remarks>
     public Tensor Narrow(int axis, int start, int length)
     {
-        int a = Shapes.NormalizeAxis(axis, Rank, "Narrow", _shape);
-        int size = _shape[a];
+        int a = Shapes.NormalizeAxis(axis, Rank, "Narrow", ShapeArray);
+        int size = ShapeArray[a];
         int begin = start < 0 ? start + size : start;
         if (begin < 0 || begin > size || length < 0 || length > size - begin)
         {
@@ -306,10 +304,10 @@ public sealed partial class Tensor
                 $"Narrow: start {start}, length {length} do not fit in axis {axis} of size {size} (shape {ShapeText}); " +
                 $"expected 0 ≤ start ≤ {size} (or a negative start from the end) and 0 ≤ length ≤ size − start.");
         }
-        int[] shape = [.. _shape];
+        int[] shape = [.. ShapeArray];
         shape[a] = length;
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = new(_storage, _offset + (begin * _strides[a]), shape, _strides);
+        Tensor result = new(this, _offset + (begin * StrideArray[a]), shape, StrideArray);
         // slice: ∂x[slice] += ∂y, 0 elsewhere. The sink is contiguous in x's shape, so the slice is the strided region
         // that starts begin rows into the axis and steps with the sink's strides.
         TapeEntry? entry = tape?.Record("slice", result, static (e, dy) =>
@@ -363,11 +361,11 @@ public sealed partial class Tensor
                 target[i] = requested;
                 continue; // stride 0: every index along a new axis reads the same elements
             }
-            int own = _shape[i - shift];
+            int own = ShapeArray[i - shift];
             if (requested == -1 || requested == own)
             {
                 target[i] = own;
-                strides[i] = _strides[i - shift];
+                strides[i] = StrideArray[i - shift];
             }
             else if (own == 1 && requested >= 0)
             {
@@ -382,7 +380,7 @@ public sealed partial class Tensor
         }
         Shapes.Count(target, "Expand");
         Tape? tape = Tape.ForInputs(this);
-        Tensor result = new(_storage, _offset, target, strides);
+        Tensor result = new(this, _offset, target, strides);
         // expand: ∂x += ∂y summed over the expanded axes (exactly how broadcasting is undone, so AccumulateGrad does it)
         tape?.Record("expand", result, static (e, dy) => e.AccumulateGrad(0, dy.AsSpan(), dy.ShapeArray), this);
         return result;

@@ -16,67 +16,115 @@ namespace NeuralCore.Engine;
 /// </remarks>
 public sealed partial class Tensor
 {
-    private readonly TensorStorage _storage;
+    // Every field counts: a training step allocates one Tensor per op result and nothing else, so this object's size
+    // is the step's allocation (16 bytes of object header + these 32 = 48 bytes; docs/autodiff.md, "Memory of a step").
+
+    // Where the values live: for a tensor that owns its buffer, the float[] itself (null once the tape that lent it
+    // has taken it back); for a view, the tensor that owns the buffer it shares (never another view). So when the
+    // owner's buffer goes back to the pool every view of it fails loudly too, with no storage object in between.
+    private object? _memory;
+    private readonly TensorLayout _layout;
     private readonly int _offset;
-    private readonly int[] _shape;
-    private readonly int[] _strides;
 
-    private bool _requiresGrad;
-    private bool _retainGrad;
-    private Tensor? _grad;
-
-    // Set when an op recorded this tensor as its output: the tape, the entry's index, and the tape's
-    // step number at the time, so a tensor from a step that was reset is recognised.
-    private Tape? _tape;
-    private int _entryIndex = -1;
+    // Null for a tensor that never required grad; a leaf's own holder (the flag and the gradient); or, for an op
+    // result, the TapeEntry that made it. Entries are reused from step to step, so _step records the tape's step
+    // number at the time: a result of a step that has ended is recognised and refused.
+    private GradientHolder? _autograd;
     private int _step;
 
-    internal Tensor(TensorStorage storage, int offset, int[] shape, int[] strides)
+    /// <summary>A new tensor owning <paramref name="data"/> (not copied), laid out as <paramref name="layout"/>.</summary>
+    internal Tensor(float[] data, TensorLayout layout)
     {
-        _storage = storage;
-        _offset = offset;
-        _shape = shape;
-        _strides = strides;
+        _memory = data;
+        _layout = layout;
     }
 
     /// <summary>A new contiguous tensor over <paramref name="data"/> (not copied).</summary>
     internal Tensor(float[] data, int[] shape)
-        : this(new TensorStorage(data), 0, shape, Shapes.ContiguousStrides(shape))
+        : this(data, TensorLayout.RowMajor(shape))
+    {
+    }
+
+    /// <summary>A view: <paramref name="source"/>'s buffer seen through another layout and offset.</summary>
+    internal Tensor(Tensor source, int offset, TensorLayout layout)
+    {
+        _memory = source._memory is Tensor owner ? owner : source;
+        _offset = offset;
+        _layout = layout;
+    }
+
+    /// <summary>A view: <paramref name="source"/>'s buffer seen with these shape, strides and offset.</summary>
+    internal Tensor(Tensor source, int offset, int[] shape, int[] strides)
+        : this(source, offset, new TensorLayout(shape, strides))
     {
     }
 
     /// <summary>The size of each axis, outermost first.</summary>
-    public ReadOnlySpan<int> Shape => _shape;
+    public ReadOnlySpan<int> Shape => _layout.Shape;
 
     /// <summary>How many buffer elements a step along each axis moves (0 on broadcast axes).</summary>
-    public ReadOnlySpan<int> Strides => _strides;
+    public ReadOnlySpan<int> Strides => _layout.Strides;
 
     /// <summary>The number of axes (0 for a scalar).</summary>
-    public int Rank => _shape.Length;
+    public int Rank => _layout.Shape.Length;
 
     /// <summary>The number of elements.</summary>
-    public int Count => Shapes.Count(_shape);
+    public int Count => Shapes.Count(_layout.Shape);
 
     /// <summary>True when the elements lie row-major in one unbroken run of the buffer.</summary>
-    public bool IsContiguous => Shapes.IsContiguous(_shape, _strides);
+    public bool IsContiguous => Shapes.IsContiguous(_layout.Shape, _layout.Strides);
 
     /// <summary>The size of one axis; negative axes count from the end, as in PyTorch's <c>size(dim)</c>.</summary>
     /// <exception cref="ArgumentException">The axis is out of range.</exception>
-    public int Size(int axis) => _shape[Shapes.NormalizeAxis(axis, Rank, "Size", _shape)];
+    public int Size(int axis) => ShapeArray[Shapes.NormalizeAxis(axis, Rank, "Size", ShapeArray)];
 
     /// <summary>The shape written as in the docs, e.g. <c>(32, 784)</c>.</summary>
-    public string ShapeText => Shapes.Format(_shape);
+    public string ShapeText => Shapes.Format(ShapeArray);
 
-    internal int[] ShapeArray => _shape;
+    internal int[] ShapeArray => _layout.Shape;
 
-    internal int[] StrideArray => _strides;
+    internal int[] StrideArray => _layout.Strides;
+
+    internal TensorLayout Layout => _layout;
 
     internal int Offset => _offset;
 
-    internal TensorStorage Storage => _storage;
-
     /// <summary>The underlying buffer; throws if its tape has released it.</summary>
-    internal float[] Buffer => _storage.Array;
+    internal float[] Buffer => OwnerMemory as float[] ?? throw Released();
+
+    /// <summary>True once the tape that owned this tensor's buffer (its own, or its view's owner's) has taken it back.</summary>
+    internal bool IsReleased => OwnerMemory is null;
+
+    private object? OwnerMemory => _memory is Tensor owner ? owner._memory : _memory;
+
+    /// <summary>Gives this tensor's own buffer back (to its tape's pool) and makes it, and every view of it, unusable.</summary>
+    internal float[] ReleaseBuffer()
+    {
+        if (_memory is Tensor)
+        {
+            throw new InvalidOperationException("Tensor.ReleaseBuffer: a view does not own its buffer; release its owner.");
+        }
+        float[] buffer = Buffer;
+        _memory = null;
+        return buffer;
+    }
+
+    /// <summary>
+    /// Gives a released tensor a new buffer. Only for the tape's private tensors (saved state, backward's temporary
+    /// gradients, private results), which no user code can hold: a tensor a user may hold must stay released for good.
+    /// </summary>
+    internal void RebindBuffer(float[] buffer)
+    {
+        if (_memory is not null)
+        {
+            throw new InvalidOperationException("Tensor.RebindBuffer: the tensor still holds a buffer (or is a view); release it first.");
+        }
+        _memory = buffer;
+    }
+
+    private static InvalidOperationException Released() => new(
+        "This tensor's memory was released when its tape was reset: results of a recorded step live until the next step " +
+        "begins (or Tape.Reset()). Read what you need (Item(), ToArray()) before then, or compute it inside Tape.NoGrad().");
 
     /// <summary>
     /// The elements as a span over the buffer, for kernels, optimizers and data loading. Writes bypass the
@@ -88,9 +136,9 @@ public sealed partial class Tensor
         if (!IsContiguous)
         {
             throw new InvalidOperationException(
-                $"AsSpan: the tensor of shape {ShapeText} with strides {Shapes.Format(_strides)} is not contiguous; call Contiguous() first.");
+                $"AsSpan: the tensor of shape {ShapeText} with strides {Shapes.Format(StrideArray)} is not contiguous; call Contiguous() first.");
         }
-        return _storage.Array.AsSpan(_offset, Count);
+        return Buffer.AsSpan(_offset, Count);
     }
 
     /// <summary>The elements in row-major order, as a new array.</summary>
@@ -110,7 +158,7 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"CopyTo: destination has {destination.Length} elements, tensor {ShapeText} has {count}.");
         }
-        Kernels.Strided.Gather(_storage.Array, _offset, _shape, _strides, destination[..count]);
+        Kernels.Strided.Gather(Buffer, _offset, ShapeArray, StrideArray, destination[..count]);
     }
 
     /// <summary>The value of a one-element tensor (any shape with one element).</summary>
@@ -121,7 +169,7 @@ public sealed partial class Tensor
         {
             throw new InvalidOperationException($"Item: tensor of shape {ShapeText} has {Count} elements, expected exactly 1.");
         }
-        return _storage.Array[_offset];
+        return Buffer[_offset];
     }
 
     /// <summary>One element, by index along each axis (negative indices count from the end).</summary>
@@ -130,15 +178,15 @@ public sealed partial class Tensor
     [System.Runtime.CompilerServices.IndexerName("Element")]
     public float this[params ReadOnlySpan<int> index]
     {
-        get => _storage.Array[ElementOffset(index)];
+        get => Buffer[ElementOffset(index)];
         set
         {
-            if (_requiresGrad && Tape.IsRecording)
+            if (RequiresGrad && Tape.IsRecording)
             {
                 throw new InvalidOperationException(
                     $"Setting an element of tensor {ShapeText} that requires grad would hide the change from the tape; do it inside Tape.NoGrad().");
             }
-            _storage.Array[ElementOffset(index)] = value;
+            Buffer[ElementOffset(index)] = value;
         }
     }
 
@@ -151,13 +199,13 @@ public sealed partial class Tensor
         int offset = _offset;
         for (int axis = 0; axis < index.Length; axis++)
         {
-            int i = index[axis] < 0 ? index[axis] + _shape[axis] : index[axis];
-            if ((uint)i >= (uint)_shape[axis])
+            int i = index[axis] < 0 ? index[axis] + ShapeArray[axis] : index[axis];
+            if ((uint)i >= (uint)ShapeArray[axis])
             {
                 throw new ArgumentException(
-                    $"Indexer: index {index[axis]} is out of range for axis {axis} of size {_shape[axis]} (shape {ShapeText}).");
+                    $"Indexer: index {index[axis]} is out of range for axis {axis} of size {ShapeArray[axis]} (shape {ShapeText}).");
             }
-            offset += i * _strides[axis];
+            offset += i * StrideArray[axis];
         }
         return offset;
     }
@@ -171,32 +219,64 @@ public sealed partial class Tensor
     /// <exception cref="InvalidOperationException">Set on a tensor that an op produced.</exception>
     public bool RequiresGrad
     {
-        get => _requiresGrad;
+        get => _autograd is { RequiresGrad: true };
         set
         {
             if (!IsLeaf)
             {
                 throw new InvalidOperationException(
-                    $"RequiresGrad: tensor {ShapeText} was produced by '{_tape!.OpName(_entryIndex)}'; only leaf tensors can change it (use Detach()).");
+                    $"RequiresGrad: tensor {ShapeText} was produced by '{OpName}'; only leaf tensors can change it (use Detach()).");
             }
-            _requiresGrad = value;
+            if (value)
+            {
+                _autograd ??= new GradientHolder();
+            }
+            if (_autograd is not null)
+            {
+                _autograd.RequiresGrad = value; // a leaf keeps its holder (and any gradient in it), as PyTorch keeps .grad
+            }
         }
     }
 
     /// <summary>True for tensors that no recorded op produced: inputs and parameters.</summary>
-    public bool IsLeaf => _tape is null;
+    public bool IsLeaf => _autograd is not TapeEntry;
 
     /// <summary>
     /// The accumulated gradient, same shape as this tensor, after <see cref="Backward(Tensor?, bool)"/>:
     /// for leaves always, for op results only after <see cref="RetainGrad"/>. Null before any gradient arrived.
     /// </summary>
-    public Tensor? Grad => IsLeaf || _retainGrad ? _grad : null;
+    /// <exception cref="InvalidOperationException">An op result whose step has ended (its memory and gradient are gone).</exception>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_autograd is not TapeEntry)
+            {
+                return _autograd?.Gradient;
+            }
+            TapeEntry entry = CurrentEntry();
+            return entry.RetainsGrad ? entry.Gradient : null;
+        }
+    }
 
-    /// <summary>Keeps the gradient of this op result after backward (PyTorch's <c>retain_grad()</c>).</summary>
-    public void RetainGrad() => _retainGrad = true;
+    /// <summary>Keeps the gradient of this op result after backward (PyTorch's <c>retain_grad()</c>); nothing for a leaf.</summary>
+    /// <exception cref="InvalidOperationException">An op result whose step has ended.</exception>
+    public void RetainGrad()
+    {
+        if (!IsLeaf)
+        {
+            CurrentEntry().RetainsGrad = true;
+        }
+    }
 
     /// <summary>Sets the accumulated gradient to zero (keeps its buffer, so no allocation).</summary>
-    public void ZeroGrad() => _grad?.AsSpan().Clear();
+    public void ZeroGrad()
+    {
+        if (IsLeaf || _step == ((TapeEntry)_autograd!).Tape.StepNumber)
+        {
+            _autograd?.Gradient?.AsSpan().Clear();
+        }
+    }
 
     /// <summary>
     /// Backpropagates from this tensor through the ops recorded on its tape, accumulating (+=) into the
@@ -208,7 +288,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">The gradient's shape differs, or it is needed and missing.</exception>
     public void Backward(Tensor? gradient = null, bool retainGraph = false)
     {
-        if (!_requiresGrad)
+        if (!RequiresGrad)
         {
             throw new InvalidOperationException(
                 $"Backward: tensor {ShapeText} does not require grad; no input of the ops that made it had RequiresGrad = true (or it was made inside Tape.NoGrad()).");
@@ -218,7 +298,7 @@ public sealed partial class Tensor
             throw new ArgumentException(
                 $"Backward: tensor {ShapeText} has {Count} elements; a gradient can be implied only for one-element outputs, so pass Backward(gradient) of shape {ShapeText}.");
         }
-        if (gradient is not null && !Shapes.SameShape(gradient._shape, _shape))
+        if (gradient is not null && !Shapes.SameShape(gradient.ShapeArray, ShapeArray))
         {
             throw new ArgumentException($"Backward: gradient of shape {gradient.ShapeText} given for a tensor of shape {ShapeText}; expected the same shape.");
         }
@@ -229,7 +309,7 @@ public sealed partial class Tensor
             Kernels.Elementwise.AddInPlace(sink.AsSpan(), SeedValues(gradient));
             return;
         }
-        _tape!.Backward(this, gradient, retainGraph);
+        ((TapeEntry)_autograd!).Tape.Backward(this, gradient, retainGraph);
     }
 
     private static float[] SeedValues(Tensor? gradient)
@@ -242,53 +322,58 @@ public sealed partial class Tensor
     }
 
     /// <summary>A tensor sharing this one's values with no gradient history (PyTorch's <c>detach()</c>).</summary>
-    public Tensor Detach() => new(_storage, _offset, _shape, _strides);
+    public Tensor Detach() => new(this, _offset, _layout);
 
     /// <summary>
     /// The accumulator a backward rule adds this tensor's gradient into: contiguous, this tensor's shape,
-    /// zero at first; null when no gradient is needed here.
+    /// zero at first; null when no gradient is needed here. A leaf keeps it for good; an op result's is rented from
+    /// its tape and held by its entry until backward has used it.
     /// </summary>
     internal Tensor? GradientSink()
     {
-        if (!_requiresGrad)
+        if (_autograd is not { RequiresGrad: true })
         {
             return null;
         }
-        if (_grad is null)
+        if (_autograd is TapeEntry)
         {
-            _grad = IsLeaf
-                ? new Tensor(new float[Count], _shape)
-                : _tape!.RentGradient(_shape);
+            TapeEntry entry = CurrentEntry();
+            return entry.Gradient ??= entry.Tape.RentGradient(ShapeArray);
         }
-        return _grad;
+        return _autograd.Gradient ??= new Tensor(new float[Count], ShapeArray);
     }
 
-    internal Tape? RecordingTape => _tape;
+    // The entry that made this op result, which must belong to the tape's current step: once the step has ended the
+    // entry holds another op, and this tensor's memory and gradient are gone.
+    private TapeEntry CurrentEntry()
+    {
+        var entry = (TapeEntry)_autograd!;
+        if (_step != entry.Tape.StepNumber)
+        {
+            throw Released();
+        }
+        return entry;
+    }
 
-    internal int EntryIndex => _entryIndex;
+    /// <summary>The label of the op that made this tensor (for messages).</summary>
+    private string OpName => _autograd is TapeEntry entry && _step == entry.Tape.StepNumber ? entry.Name : "<an op of an ended step>";
+
+    internal Tape? RecordingTape => (_autograd as TapeEntry)?.Tape;
+
+    /// <summary>The index of the entry that made this op result (meaningful only while <see cref="Step"/> is current).</summary>
+    internal int EntryIndex => ((TapeEntry)_autograd!).Index;
 
     internal int Step => _step;
 
-    internal bool RetainsGrad => _retainGrad;
-
-    /// <summary>Called by the tape when it records this tensor as an op's output.</summary>
-    internal void MarkRecorded(Tape tape, int entryIndex, int step)
+    /// <summary>Called by the tape when it records this tensor as the output of <paramref name="entry"/>.</summary>
+    internal void MarkRecorded(TapeEntry entry, int step)
     {
-        _tape = tape;
-        _entryIndex = entryIndex;
+        _autograd = entry;
         _step = step;
-        _requiresGrad = true;
     }
 
-    /// <summary>Takes the temporary gradient of an op result (the tape returns it to its pool).</summary>
-    internal Tensor? TakeGradient()
-    {
-        Tensor? grad = _grad;
-        _grad = null;
-        return grad;
-    }
-
-    internal Tensor? PeekGradient() => _grad;
+    /// <summary>Makes a reused private header a plain tensor again (no gradient history).</summary>
+    internal void ForgetHistory() => _autograd = null;
 
     // ---------------------------------------------------------------- printing
 
@@ -296,7 +381,7 @@ public sealed partial class Tensor
     public override string ToString()
     {
         var builder = new StringBuilder("tensor(");
-        if (_storage.IsReleased)
+        if (IsReleased)
         {
             builder.Append("<released>");
         }
@@ -306,9 +391,9 @@ public sealed partial class Tensor
             AppendValues(builder, 0, index);
         }
         builder.Append(", shape=").Append(ShapeText);
-        if (_requiresGrad)
+        if (RequiresGrad)
         {
-            builder.Append(IsLeaf ? ", requires_grad" : $", grad_fn={_tape!.OpName(_entryIndex)}");
+            builder.Append(IsLeaf ? ", requires_grad" : $", grad_fn={OpName}");
         }
         return builder.Append(')').ToString();
     }
@@ -321,7 +406,7 @@ public sealed partial class Tensor
             return;
         }
         const int Edge = 3;
-        int size = _shape[axis];
+        int size = ShapeArray[axis];
         builder.Append('[');
         for (int i = 0; i < size; i++)
         {

@@ -95,10 +95,30 @@ public static class WeightNorm
     public static Tensor Norm(Tensor v, int? dim = 0)
     {
         ArgumentNullException.ThrowIfNull(v);
-        int[]? axes = ReducedAxes(v.ShapeArray, NormalizeDim(dim, v.ShapeArray, "WeightNorm.Norm"));
+        int? axis = NormalizeDim(dim, v.ShapeArray, "WeightNorm.Norm");
         Tensor squares = v.Pow(2f);
-        // A 1-D v with dim 0 has one element per slice: nothing to sum (Sum([]) would sum everything).
-        Tensor sumOfSquares = axes is { Length: 0 } ? squares : squares.Sum(axes, keepDim: true);
+        Tensor sumOfSquares;
+        if (axis is null)
+        {
+            sumOfSquares = squares.Sum(keepDim: true); // one norm over the whole tensor
+        }
+        else if (v.Rank == 1)
+        {
+            sumOfSquares = squares; // a 1-D v with dim 0 has one element per slice: nothing to sum
+        }
+        else
+        {
+            // Every axis but dim, on the stack: the unfused layer calls this every step.
+            Span<int> axes = stackalloc int[v.Rank - 1];
+            for (int a = 0, k = 0; a < v.Rank; a++)
+            {
+                if (a != axis.Value)
+                {
+                    axes[k++] = a;
+                }
+            }
+            sumOfSquares = squares.SumAxes(axes, keepDim: true);
+        }
         return sumOfSquares.AddScalar(Epsilon).Sqrt();
     }
 
@@ -122,7 +142,9 @@ public static class WeightNorm
             throw new ArgumentException(
                 $"WeightNorm.Weight: v {v.ShapeText} with dim {Describe(dim)} has {norm.Count} slices, but g {g.ShapeText} has {g.Count} elements.");
         }
-        Tensor scale = g.Reshape(norm.ShapeArray) / norm; // s = g/‖v‖, one per slice
+        // g usually has the norm's shape already ((out, 1) for a Linear weight): a reshape would only add an op.
+        Tensor slices = Shapes.SameShape(g.ShapeArray, norm.ShapeArray) ? g : g.Reshape(norm.ShapeArray);
+        Tensor scale = slices / norm;                     // s = g/‖v‖, one per slice
         return v * scale;                                 // w = s·v
     }
 
@@ -312,23 +334,6 @@ public static class WeightNorm
         Array.Fill(shape, 1);
         shape[axis.Value] = weightShape[axis.Value];
         return shape;
-    }
-
-    private static int[]? ReducedAxes(int[] shape, int? axis)
-    {
-        if (axis is null)
-        {
-            return null; // every axis
-        }
-        int[] axes = new int[shape.Length - 1];
-        for (int a = 0, k = 0; a < shape.Length; a++)
-        {
-            if (a != axis.Value)
-            {
-                axes[k++] = a;
-            }
-        }
-        return axes;
     }
 
     internal static string Describe(int? dim) => dim?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null";

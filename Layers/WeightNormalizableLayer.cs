@@ -160,7 +160,14 @@ public abstract class WeightNormalizableLayer : Module
         {
             return FusedForward(input, _v!, _g!, _bias);
         }
-        return PlainForward(input, WeightNorm.Weight(_v!, _g!, _dim), _bias); // unfused: w built on the tape
+        // Unfused: w built on the tape from generic ops. Those results (‖v‖, g/‖v‖, w) feed only PlainForward's op and
+        // never leave this layer, so they are tape-private: their headers are reused from step to step.
+        Tensor weight;
+        using (Tape.PrivateResults())
+        {
+            weight = WeightNorm.Weight(_v!, _g!, _dim);
+        }
+        return PlainForward(input, weight, _bias);
     }
 
     /// <summary>The plain layer with the given weight (out, …) and bias; differentiable in all three.</summary>

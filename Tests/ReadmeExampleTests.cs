@@ -54,9 +54,8 @@ public sealed class ReadmeExampleTests
         // A 3-layer MLP, 784-256-256-10 at batch 64: each activation is 64·256·4 = 64 KiB, and one step makes
         // ~9 activations and as many gradients, about 1 MiB of float buffers. The tape's pool recycles all of them,
         // backward's temporary gradients and cross-entropy's saved probabilities reuse their headers, and results
-        // share the tape's interned shape and stride arrays. What remains is what a user may hold: one Tensor and its
-        // storage per recorded result (~96 B; 9 results). The 64 B of slack is less than one shape array for each of
-        // two ops, so a per-op allocation anywhere breaks the bound (docs/autodiff.md, "Memory").
+        // share the tape's interned layouts. What remains is what a user may hold: one Tensor per recorded result (48 B;
+        // 9 results). The 64 B of slack is less than one small array or header for each of two ops, so a per-op allocation anywhere breaks the bound (docs/autodiff.md, "Memory").
         var random = new RandomGenerator(1);
         Tensor w1 = Tensor.RandomNormal(random, [784, 256], std: 0.05f).RequireGrad(), b1 = Tensor.Zeros(256).RequireGrad();
         Tensor w2 = Tensor.RandomNormal(random, [256, 256], std: 0.05f).RequireGrad(), b2 = Tensor.Zeros(256).RequireGrad();

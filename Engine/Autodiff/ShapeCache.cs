@@ -1,14 +1,14 @@
 namespace NeuralCore.Engine.Autodiff;
 
 /// <summary>
-/// One tape's interned shapes: for every shape its results have had, one shared shape array, its row-major strides,
+/// One tape's interned shapes: for every shape its results have had, one shared row-major <see cref="TensorLayout"/>,
 /// and the idle headers of tape-private tensors of that shape (see <see cref="Tape.NewPrivate"/>).
 /// </summary>
 /// <remarks>
 /// <para>
-/// A training step makes the same few shapes over and over; without this every result would carry two new small
-/// arrays (its shape and its strides), about 64 bytes. Shape and stride arrays are never mutated once a tensor holds
-/// them (<see cref="Shapes"/>), so every tensor of one shape can share the same two arrays.
+/// A training step makes the same few shapes over and over; without this every result would carry a new layout and
+/// two new small arrays (its shape and its strides), about 90 bytes. Layouts are never mutated once a tensor holds
+/// them (<see cref="Shapes"/>), so every tensor of one shape can share the same one.
 /// </para>
 /// <para>
 /// Lookups take the shape as a span and allocate nothing (the dictionary's alternate lookup hashes the span's
@@ -42,21 +42,18 @@ internal sealed class ShapeCache
             _byShape.Clear();
         }
         int[] key = shape.ToArray();
-        interned = new Interned(key, Shapes.ContiguousStrides(key));
+        interned = new Interned(TensorLayout.RowMajor(key));
         _byShape.Add(key, interned);
         return interned;
     }
 
-    /// <summary>One shape's shared arrays and the idle private headers of that shape.</summary>
-    internal sealed class Interned(int[] shape, int[] strides)
+    /// <summary>One shape's shared layout and the idle private headers of that shape.</summary>
+    internal sealed class Interned(TensorLayout layout)
     {
-        /// <summary>The shape; shared by every tensor of the tape with this shape. Never mutate it.</summary>
-        public int[] Shape { get; } = shape;
+        /// <summary>The shape with row-major strides; shared by every tensor of the tape with this shape.</summary>
+        public TensorLayout Layout { get; } = layout;
 
-        /// <summary>Row-major strides of <see cref="Shape"/>; shared likewise.</summary>
-        public int[] Strides { get; } = strides;
-
-        /// <summary>Headers of tape-private tensors of this shape whose storage is released, waiting for reuse.</summary>
+        /// <summary>Headers of tape-private tensors of this shape whose buffer is released, waiting for reuse.</summary>
         public Stack<Tensor> IdleHeaders { get; } = new();
     }
 

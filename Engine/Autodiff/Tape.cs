@@ -14,14 +14,14 @@ namespace NeuralCore.Engine.Autodiff;
 /// arrays that the tape keeps. A step's results live until the next step begins: the first op recorded after a
 /// <c>Backward()</c> freed the graph (and that takes no input from the freed step) resets the tape, returning
 /// every buffer of the previous step to the pool. So a steady-state training loop allocates almost no managed
-/// memory, and a result read after its step ended fails loudly (see <see cref="TensorStorage"/>).
+/// memory, and a result read after its step ended fails loudly (its buffer is released; see <see cref="Tensor.IsReleased"/>).
 /// </para>
 /// <para>
 /// The small objects follow one rule: a tensor a user can hold (a result, a retained gradient) is always new, and
-/// only tensors private to the tape (what an op saves for its backward, backward's temporary gradients) reuse their
-/// headers from step to step. Shape and strides arrays are interned per shape (<see cref="ShapeCache"/>). So a
-/// steady-state step allocates one <see cref="Tensor"/> and one <see cref="TensorStorage"/> per recorded result and
-/// nothing else (docs/autodiff.md, "Memory of a step").
+/// only tensors private to the tape (what an op saves for its backward, backward's temporary gradients, results made
+/// inside <see cref="PrivateResults"/>) reuse their headers from step to step. Layouts (shape and strides) are
+/// interned per shape (<see cref="ShapeCache"/>). So a steady-state step allocates one <see cref="Tensor"/> (48 bytes)
+/// per recorded result and nothing else (docs/autodiff.md, "Memory of a step").
 /// </para>
 /// <para>Each thread has its own tape (<see cref="Current"/>); tensors remember the tape that made them.</para>
 /// </remarks>
@@ -33,13 +33,17 @@ public sealed class Tape
     [ThreadStatic]
     private static int s_noGradDepth;
 
+    [ThreadStatic]
+    private static int s_privateResultsDepth;
+
     private readonly List<TapeEntry> _entries = [];
     private int _count;
-    private readonly List<TensorStorage> _owned = [];
+    private readonly List<Tensor> _owned = [];
     private readonly Dictionary<int, Stack<float[]>> _pool = [];
     private readonly List<Tensor> _private = [];
     private readonly ShapeCache _shapes = new();
     private int _step;
+    private int _privateResultCount;
     private bool _graphFreed;
 
     /// <summary>The tape that ops on this thread record onto.</summary>
@@ -66,8 +70,31 @@ public sealed class Tape
         public void Dispose() => s_noGradDepth--;
     }
 
+    /// <summary>
+    /// A scope in which the results of recorded ops are tape-private, like what an op saves for its backward: their
+    /// headers are reused from step to step instead of being new objects. For intermediates that a layer computes and
+    /// consumes itself, which no caller can ever hold: the unfused weight norm's <c>‖v‖</c>, <c>g/‖v‖</c> and
+    /// <c>w</c>, which feed the layer's own op and go nowhere else. Everything made inside must stay inside the layer:
+    /// never return it, keep it past the step, or make a view of it (a view would outlive the reused header).
+    /// </summary>
+    internal static PrivateResultsScope PrivateResults()
+    {
+        s_privateResultsDepth++;
+        return new PrivateResultsScope();
+    }
+
+    /// <summary>Ends a <see cref="PrivateResults"/> scope when disposed.</summary>
+    internal readonly struct PrivateResultsScope : IDisposable
+    {
+        /// <summary>Leaves the scope.</summary>
+        public void Dispose() => s_privateResultsDepth--;
+    }
+
     /// <summary>How many ops are recorded in the current step.</summary>
     public int Count => _count;
+
+    /// <summary>How many of this step's results were made inside <see cref="PrivateResults"/> (reused headers; for tests).</summary>
+    internal int PrivateResultCount => _privateResultCount;
 
     /// <summary>Increments every time the tape is reset; tensors of an older step can no longer be used.</summary>
     public int StepNumber => _step;
@@ -109,23 +136,24 @@ public sealed class Tape
             _entries[i].Clear();
         }
         _count = 0;
-        foreach (TensorStorage storage in _owned)
+        foreach (Tensor owned in _owned)
         {
-            if (!storage.IsReleased)
+            if (!owned.IsReleased)
             {
-                Return(storage.Release());
+                Return(owned.ReleaseBuffer());
             }
         }
         _owned.Clear();
         foreach (Tensor saved in _private)
         {
-            if (!saved.Storage.IsReleased)
+            if (!saved.IsReleased)
             {
-                Return(saved.Storage.Release());
+                Return(saved.ReleaseBuffer());
             }
             _shapes.Get(saved.ShapeArray).IdleHeaders.Push(saved);
         }
         _private.Clear();
+        _privateResultCount = 0;
         _step++;
         _graphFreed = false;
     }
@@ -202,7 +230,7 @@ public sealed class Tape
         {
             entry.AddInput(c);
         }
-        output.MarkRecorded(this, _count - 1, _step);
+        output.MarkRecorded(entry, _step);
         return entry;
     }
 
@@ -215,7 +243,7 @@ public sealed class Tape
         {
             entry.AddInput(input);
         }
-        output.MarkRecorded(this, _count - 1, _step);
+        output.MarkRecorded(entry, _step);
         return entry;
     }
 
@@ -223,7 +251,7 @@ public sealed class Tape
     {
         if (_count == _entries.Count)
         {
-            _entries.Add(new TapeEntry(this));
+            _entries.Add(new TapeEntry(this, _count));
         }
         return _entries[_count++];
     }
@@ -232,16 +260,21 @@ public sealed class Tape
 
     /// <summary>
     /// A tensor for an op's result whose buffer the tape owns until the step ends. Contents are undefined. The header
-    /// and its storage are new (a user may keep the result past its step, and must then get an exception, never
-    /// another step's values); the shape and strides arrays are the tape's interned ones, shared by every result of
+    /// is new (a user may keep the result past its step, and must then get an exception, never another step's values),
+    /// except inside <see cref="PrivateResults"/>; its layout is the tape's interned one, shared by every result of
     /// that shape.
     /// </summary>
     internal Tensor NewResult(ReadOnlySpan<int> shape)
     {
+        if (s_privateResultsDepth > 0)
+        {
+            _privateResultCount++;
+            return NewPrivate(shape);
+        }
         ShapeCache.Interned interned = _shapes.Get(shape);
-        var storage = new TensorStorage(Rent(Shapes.Count(interned.Shape)));
-        _owned.Add(storage);
-        return new Tensor(storage, 0, interned.Shape, interned.Strides);
+        var result = new Tensor(Rent(Shapes.Count(interned.Layout.Shape)), interned.Layout);
+        _owned.Add(result);
+        return result;
     }
 
     /// <summary>
@@ -260,14 +293,14 @@ public sealed class Tape
     /// <summary>
     /// A zeroed tensor to accumulate an op result's gradient into. Backward's temporary gradients are private to
     /// the tape like <see cref="NewPrivate"/>, with one exception: the gradient of a result that asked for
-    /// <see cref="Tensor.RetainGrad"/>, which the user reads through <see cref="Tensor.Grad"/>. So every storage is
+    /// <see cref="Tensor.RetainGrad"/>, which the user reads through <see cref="Tensor.Grad"/>. So every gradient's buffer is
     /// registered as owned (a retained gradient is released with its step), and a header returns to the idle pool
     /// only through <see cref="ReleaseTemporary"/>, which backward never calls on a retained gradient.
     /// </summary>
     internal Tensor RentGradient(ReadOnlySpan<int> shape)
     {
         Tensor grad = RentHeader(shape);
-        _owned.Add(grad.Storage);
+        _owned.Add(grad);
         grad.AsSpan().Clear();
         return grad;
     }
@@ -285,31 +318,28 @@ public sealed class Tape
     /// </summary>
     internal void ReleaseTemporary(Tensor temporary)
     {
-        if (!temporary.Storage.IsReleased)
+        if (!temporary.IsReleased)
         {
-            Return(temporary.Storage.Release());
+            Return(temporary.ReleaseBuffer());
         }
         _shapes.Get(temporary.ShapeArray).IdleHeaders.Push(temporary);
     }
 
-    /// <summary>The tape's shared shape array and row-major strides for <paramref name="shape"/> (for views; never mutate them).</summary>
-    internal (int[] Shape, int[] Strides) Intern(ReadOnlySpan<int> shape)
-    {
-        ShapeCache.Interned interned = _shapes.Get(shape);
-        return (interned.Shape, interned.Strides);
-    }
+    /// <summary>The tape's shared row-major layout for <paramref name="shape"/> (for views; never mutate its arrays).</summary>
+    internal TensorLayout Intern(ReadOnlySpan<int> shape) => _shapes.Get(shape).Layout;
 
     // A private header of this shape: an idle one given a fresh buffer, or a new one the first time.
     private Tensor RentHeader(ReadOnlySpan<int> shape)
     {
         ShapeCache.Interned interned = _shapes.Get(shape);
-        float[] buffer = Rent(Shapes.Count(interned.Shape));
+        float[] buffer = Rent(Shapes.Count(interned.Layout.Shape));
         if (interned.IdleHeaders.TryPop(out Tensor? header))
         {
-            header.Storage.Rebind(buffer);
+            header.RebindBuffer(buffer);
+            header.ForgetHistory(); // it may have been a private result of an ended step
             return header;
         }
-        return new Tensor(new TensorStorage(buffer), 0, interned.Shape, interned.Strides);
+        return new Tensor(buffer, interned.Layout);
     }
 
     /// <summary>A scratch array of exactly <paramref name="length"/> floats (contents undefined); give it back with <see cref="Return"/>.</summary>
@@ -370,7 +400,7 @@ public sealed class Tape
             for (int i = last; i >= 0; i--)
             {
                 TapeEntry entry = _entries[i];
-                Tensor? outputGrad = entry.Output.PeekGradient();
+                Tensor? outputGrad = entry.Gradient;
                 if (outputGrad is null)
                 {
                     continue; // not on a path from the root
@@ -382,9 +412,10 @@ public sealed class Tape
                         "pass retainGraph: true to the first call to go through it twice.");
                 }
                 entry.RunBackward(outputGrad);
-                if (!entry.Output.RetainsGrad)
+                if (!entry.RetainsGrad)
                 {
-                    ReleaseTemporary(entry.Output.TakeGradient()!);
+                    ReleaseTemporary(outputGrad);
+                    entry.Gradient = null;
                 }
                 if (!retainGraph)
                 {

@@ -13,7 +13,11 @@ internal delegate void BackwardRule(TapeEntry entry, Tensor outputGrad);
 /// One recorded op: a label, the inputs, the output, what the forward saved for backward, and the rule.
 /// Entries are reused from step to step, so recording allocates nothing in steady state.
 /// </summary>
-internal sealed class TapeEntry
+/// <remarks>
+/// The output points back at its entry (its <see cref="GradientHolder"/>): the entry holds the output's gradient
+/// while backward runs, and whether the user asked to retain it, so the output tensor itself needs no room for either.
+/// </remarks>
+internal sealed class TapeEntry : GradientHolder
 {
     private readonly Tape _tape;
     private Tensor[] _inputs = new Tensor[3];
@@ -22,7 +26,18 @@ internal sealed class TapeEntry
     private Tensor? _output;
     private int[]? _ownedInts;
 
-    internal TapeEntry(Tape tape) => _tape = tape;
+    internal TapeEntry(Tape tape, int index)
+    {
+        _tape = tape;
+        Index = index;
+        RequiresGrad = true; // an op is recorded only when an input requires grad, and then so does its output
+    }
+
+    /// <summary>This entry's position on its tape (fixed: an entry is reused at the same position every step).</summary>
+    public int Index { get; }
+
+    /// <summary>True when the user called <see cref="Tensor.RetainGrad"/> on the output: backward then keeps its gradient.</summary>
+    public bool RetainsGrad { get; set; }
 
     /// <summary>The op's label, e.g. <c>matmul</c>; see <see cref="Derivatives"/> for every label and its rule.</summary>
     public string Name { get; private set; } = "";
@@ -83,6 +98,8 @@ internal sealed class TapeEntry
         _rule = rule;
         _output = output;
         _inputCount = 0;
+        RetainsGrad = false;
+        Gradient = null;
     }
 
     internal void AddInput(Tensor input)
@@ -109,6 +126,8 @@ internal sealed class TapeEntry
         Saved = null;
         Saved2 = null;
         Ints = null;
+        RetainsGrad = false;
+        Gradient = null; // its buffer went back to the pool with the step (Tape.Reset)
     }
 
     /// <summary>The tape this entry belongs to, for scratch memory in a backward rule.</summary>

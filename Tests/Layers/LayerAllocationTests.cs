@@ -16,9 +16,9 @@ public sealed class LayerAllocationTests
     [Test]
     public void SteadyStateStepWithBatchNormDropoutAndNoiseAllocatesOnlySmallObjects()
     {
-        // Batch 64, width 256: every activation is 64 KiB. The step records ~14 ops; each makes small objects (a
-        // Tensor, its storage handle, shape/stride arrays, ~200 B) plus its gradient's: ~7 KiB. The 16 KiB bound
-        // fails as soon as one activation-sized buffer (a dropout mask, a noise tensor, a BN temporary) is allocated.
+        // Batch 64, width 256: every activation is 64 KiB. The step records ~14 ops; each makes one small object (its
+        // Tensor, 48 B), under 1 KiB in all. The 16 KiB bound fails as soon as one activation-sized buffer (a dropout
+        // mask, a noise tensor, a BN temporary) is allocated.
         // The noise sits after a Linear, on a recorded tensor: on the raw input (which requires no grad) nothing is
         // recorded, so like any unrecorded op it would allocate its noise and output (see GaussianNoise's remarks).
         var random = new RandomGenerator(95);

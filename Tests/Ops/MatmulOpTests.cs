@@ -165,31 +165,31 @@ public sealed class MatmulOpTests
             {
                 // A (cols, rows) buffer read with strides (1, rows): the transpose view.
                 Tensor stored = GradientCaseNormal(seed, [cols, rows]);
-                return new Tensor(stored.Storage, 0, [rows, cols], [1, rows]);
+                return new Tensor(stored, 0, [rows, cols], [1, rows]);
             }
             case "sliced A":
             {
                 // Columns 2 .. 2 + cols of a (rows, cols + 3) buffer: row stride cols + 3, offset 2.
                 Tensor stored = GradientCaseNormal(seed, [rows, cols + 3]);
-                return new Tensor(stored.Storage, 2, [rows, cols], [cols + 3, 1]);
+                return new Tensor(stored, 2, [rows, cols], [cols + 3, 1]);
             }
             case "strided B":
             {
                 // Every other column of a (rows, 2·cols) buffer: column stride 2, which no GEMM flag expresses.
                 Tensor stored = GradientCaseNormal(seed, [rows, 2 * cols]);
-                return new Tensor(stored.Storage, 0, [rows, cols], [2 * cols, 2]);
+                return new Tensor(stored, 0, [rows, cols], [2 * cols, 2]);
             }
             case "batched transposed A":
             {
                 // (3, cols, rows) buffer seen as (3, rows, cols).
                 Tensor stored = GradientCaseNormal(seed, [3, cols, rows]);
-                return new Tensor(stored.Storage, 0, [3, rows, cols], [rows * cols, 1, rows]);
+                return new Tensor(stored, 0, [3, rows, cols], [rows * cols, 1, rows]);
             }
             case "expanded B":
             {
                 // One (rows, cols) matrix expanded to (3, rows, cols) with batch stride 0.
                 Tensor stored = GradientCaseNormal(seed, [rows, cols]);
-                return new Tensor(stored.Storage, 0, [3, rows, cols], [0, cols, 1]);
+                return new Tensor(stored, 0, [3, rows, cols], [0, cols, 1]);
             }
             default:
                 throw new ArgumentException($"unknown view kind {kind}", nameof(kind));

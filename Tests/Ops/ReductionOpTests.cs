@@ -208,7 +208,7 @@ public sealed class ReductionOpTests
     {
         // A transposed view built by hand: (5, 3) with strides (1, 5) over a (3, 5) buffer.
         Tensor source = Tensor.RandomNormal(new RandomGenerator(9), [3, 5]);
-        var view = new Tensor(source.Storage, 0, [5, 3], [1, 5]);
+        var view = new Tensor(source, 0, [5, 3], [1, 5]);
         Tensor copy = view.Copy();
         Assert.That(view.IsContiguous, Is.False);
 
