@@ -171,7 +171,7 @@ internal static class ConvolutionKernel
     /// core: the direct path splits the batch, not the image.)
     /// </summary>
     private static bool UseDirect(in Window2d window, int tileRows) =>
-        !window.IsPointwise && DirectConvolution.Handles(window) && DirectConvolution.FillsTiles(tileRows, DirectConvolution.TileRows);
+        !window.IsPointwise && DirectConvolution.Handles(window) && DirectConvolution.FillsTiles(tileRows, DirectConvolution.TileHeight(tileRows));
 
     /// <summary>∂W on the direct path: its tiles are 6 taps by 16 output channels.</summary>
     private static bool UseDirectWeightGradient(in ConvolutionGeometry geometry) =>
