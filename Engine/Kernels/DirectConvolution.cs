@@ -55,6 +55,11 @@ internal sealed class DirectConvolution
 
     private float[] _padded = [];
     private float[] _grid = [];
+    private float[] _gradientGrid = [];
+    // What the zeros of _padded and _gradientGrid were laid out for: images of one layer differ only where real
+    // values go, so the zeros (padding, the grid's extra columns) are written once per layer, not once per image.
+    private Window2d _paddedFor;
+    private (Window2d Window, int OutChannels) _gradientGridFor;
     private int[] _offsets = [];
 
     private DirectConvolution()
@@ -222,8 +227,12 @@ internal sealed class DirectConvolution
         int planeSize = paddedHeight * paddedWidth;
         // The farthest read: the grid's last sliver (up to 15 past Ho·Wp) plus the largest tap offset.
         int paddedLength = (channels * planeSize) + TileColumns + ((kw - 1) * window.DilationWidth);
-        Span<float> padded = AtLeast(ref _padded, paddedLength).AsSpan(0, paddedLength);
-        padded.Clear();
+        if (_padded.Length < paddedLength || _paddedFor != window)
+        {
+            AtLeast(ref _padded, paddedLength).AsSpan(0, paddedLength).Clear();
+            _paddedFor = window;
+        }
+        Span<float> padded = _padded.AsSpan(0, paddedLength);
         for (int c = 0; c < channels; c++)
         {
             for (int y = 0; y < height; y++)
@@ -307,8 +316,12 @@ internal sealed class DirectConvolution
         int channelsPadded = (outChannels + TileColumns - 1) / TileColumns * TileColumns;
 
         // ∂y on the padded grid, transposed: gridT[v, o] = ∂y[o, oy, ox] at v = oy·Wp + ox, 0 elsewhere.
-        Span<float> gridT = AtLeast(ref _grid, positions * channelsPadded).AsSpan(0, positions * channelsPadded);
-        gridT.Clear();
+        if (_gradientGrid.Length < positions * channelsPadded || _gradientGridFor != (window, outChannels))
+        {
+            AtLeast(ref _gradientGrid, positions * channelsPadded).AsSpan(0, positions * channelsPadded).Clear();
+            _gradientGridFor = (window, outChannels);
+        }
+        Span<float> gridT = _gradientGrid.AsSpan(0, positions * channelsPadded);
         for (int o = 0; o < outChannels; o++)
         {
             for (int oy = 0; oy < outHeight; oy++)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace NeuralCore.Engine.Kernels;
 
@@ -97,7 +98,32 @@ internal static class PoolingKernel
             {
                 int top = 2 * oy * width, bottom = top + (dh * width);
                 ReadOnlySpan<float> upper = plane.Slice(top, width), lower = plane.Slice(bottom, width);
-                for (int ox = 0; ox < outWidth; ox++)
+                int ox = 0;
+                if (Vector256.IsHardwareAccelerated && dw == 1)
+                {
+                    // Eight windows at a time, branch-free: with random data each comparison above is a coin toss for
+                    // the branch predictor, and the mispredictions made this loop 5 % of a CNN training step.
+                    Span<float> outRow = outPlane.Slice(oy * outWidth, outWidth);
+                    Span<int> indexRow = keepIndices ? outIndices.Slice(oy * outWidth, outWidth) : default;
+                    for (; ox <= outWidth - 8; ox += 8)
+                    {
+                        int left = 2 * ox;
+                        (Vector256<float> upperLeft, Vector256<float> upperRight) = Deinterleave(upper.Slice(left, 16));
+                        (Vector256<float> lowerLeft, Vector256<float> lowerRight) = Deinterleave(lower.Slice(left, 16));
+                        Vector256<int> index = Vector256.Create(top + left) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                        Vector256<float> best = upperLeft;
+                        Vector256<int> bestIndex = index;
+                        Consider8(upperRight, index + Vector256<int>.One, ref best, ref bestIndex);
+                        Consider8(lowerLeft, index + Vector256.Create(bottom - top), ref best, ref bestIndex);
+                        Consider8(lowerRight, index + Vector256.Create(bottom - top + 1), ref best, ref bestIndex);
+                        best.CopyTo(outRow[ox..]);
+                        if (keepIndices)
+                        {
+                            bestIndex.CopyTo(indexRow[ox..]);
+                        }
+                    }
+                }
+                for (; ox < outWidth; ox++)
                 {
                     int left = 2 * ox, right = left + dw;
                     float best = upper[left];
@@ -121,6 +147,23 @@ internal static class PoolingKernel
                 best = value;
                 bestIndex = index;
             }
+        }
+
+        // The same rule, lane by lane: strictly greater, or a NaN replacing a number (x ≠ x only for NaN).
+        static void Consider8(Vector256<float> value, Vector256<int> index, ref Vector256<float> best, ref Vector256<int> bestIndex)
+        {
+            Vector256<float> take = Vector256.GreaterThan(value, best)
+                | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(value, value));
+            best = Vector256.ConditionalSelect(take, value, best);
+            bestIndex = Vector256.ConditionalSelect(take.AsInt32(), index, bestIndex);
+        }
+
+        // Sixteen consecutive floats as (the 8 at even positions, the 8 at odd positions): the windows' left and right columns.
+        static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(ReadOnlySpan<float> sixteen)
+        {
+            Vector256<float> first = Vector256.Shuffle(Vector256.Create(sixteen), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+            Vector256<float> second = Vector256.Shuffle(Vector256.Create(sixteen[8..]), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+            return (Vector256.Create(first.GetLower(), second.GetLower()), Vector256.Create(first.GetUpper(), second.GetUpper()));
         }
     }
 

@@ -6,7 +6,8 @@ namespace NeuralCore.Tests.Kernels;
 /// <summary>
 /// The 2×2, stride-2, unpadded fast path of <see cref="PoolingKernel.MaxForward"/> against a naive window loop with
 /// the documented choice rule (first of equal values, NaN wins and propagates), on planes full of ties, NaNs and
-/// infinities, odd sizes (the last row and column are dropped) and dilation.
+/// infinities, odd sizes (the last row and column are dropped) and dilation, and widths that fill the 8-window vector
+/// blocks exactly, leave a remainder, or have none.
 /// </summary>
 [TestFixture]
 public sealed class MaxPool2x2Tests
@@ -16,6 +17,10 @@ public sealed class MaxPool2x2Tests
     [TestCase(4, 2, 2, 1)]
     [TestCase(1, 9, 11, 2)]
     [TestCase(2, 5, 4, 3)]
+    [TestCase(2, 4, 16, 1)]   // one block of 8 windows
+    [TestCase(2, 5, 34, 1)]   // 2 blocks + 1 window
+    [TestCase(1, 6, 57, 1)]   // odd width: 3 blocks + 4 windows, the last column dropped
+    [TestCase(1, 2, 2014, 1)] // 125 blocks + 7 windows
     public void FastPathMatchesTheNaiveWindowLoop(int planes, int height, int width, int dilation)
     {
         var window = new Window2d(planes, height, width, 2, 2, 2, 2, 0, 0, dilation, dilation);
