@@ -53,12 +53,14 @@ internal sealed class DirectConvolution
     [ThreadStatic]
     private static DirectConvolution? t_current;
 
-    private float[] _padded = [];
+    private readonly float[][] _padded = [[], []];
+    private readonly Window2d[] _paddedFor = new Window2d[2];
+    private int _paddedVictim;
     private float[] _grid = [];
     private float[] _gradientGrid = [];
     // What the zeros of _padded and _gradientGrid were laid out for: images of one layer differ only where real
     // values go, so the zeros (padding, the grid's extra columns) are written once per layer, not once per image.
-    private Window2d _paddedFor;
+    // Two padded buffers, because a backward alternates two geometries image by image: x for ∂W, ∂y for ∂x.
     private (Window2d Window, int OutChannels) _gradientGridFor;
     private int[] _offsets = [];
 
@@ -155,14 +157,14 @@ internal sealed class DirectConvolution
             return;
         }
 
-        int paddedWidth = Pad(image, window);
+        int paddedWidth = Pad(image, window, out float[] padded);
         // The output grid: v = oy·Wp + ox for the Ho rows, in whole slivers of 16.
         int slivers = ((outHeight * paddedWidth) + TileColumns - 1) / TileColumns;
         int gridWidth = slivers * TileColumns;
         Span<float> grid = AtLeast(ref _grid, tiles * tileHeight * gridWidth).AsSpan(0, tiles * tileHeight * gridWidth);
 
         ref float filters = ref MemoryMarshal.GetReference(packedFilters);
-        ref float source = ref MemoryMarshal.GetArrayDataReference(_padded);
+        ref float source = ref MemoryMarshal.GetArrayDataReference(padded);
         ref float target = ref MemoryMarshal.GetReference(grid);
         ref int offset = ref MemoryMarshal.GetArrayDataReference(_offsets);
         // Equal slices of the sum, as in the GEMM (576 taps as 192 × 3, not 256 + 256 + 64).
@@ -216,10 +218,10 @@ internal sealed class DirectConvolution
     /// <summary>
     /// Copies <paramref name="image"/> into the padded buffer with its padding made real, plus zeros past the end for
     /// the reads of the last sliver, and sets each tap's offset (rounded up to whole tiles of taps, the extra ones 0).
-    /// Returns the padded row pitch Wp.
+    /// Returns the padded row pitch Wp; <paramref name="padded"/> is the buffer holding the padded image.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Pad(ReadOnlySpan<float> image, in Window2d window)
+    private int Pad(ReadOnlySpan<float> image, in Window2d window, out float[] padded)
     {
         int channels = window.Channels, height = window.Height, width = window.Width;
         int kh = window.KernelHeight, kw = window.KernelWidth, taps = window.ColumnRows;
@@ -227,18 +229,22 @@ internal sealed class DirectConvolution
         int planeSize = paddedHeight * paddedWidth;
         // The farthest read: the grid's last sliver (up to 15 past Ho·Wp) plus the largest tap offset.
         int paddedLength = (channels * planeSize) + TileColumns + ((kw - 1) * window.DilationWidth);
-        if (_padded.Length < paddedLength || _paddedFor != window)
+        int slot = _paddedFor[0] == window ? 0 : _paddedFor[1] == window ? 1 : -1;
+        if (slot < 0 || _padded[slot].Length < paddedLength)
         {
-            AtLeast(ref _padded, paddedLength).AsSpan(0, paddedLength).Clear();
-            _paddedFor = window;
+            slot = slot < 0 ? _paddedVictim : slot;
+            AtLeast(ref _padded[slot], paddedLength).AsSpan(0, paddedLength).Clear();
+            _paddedFor[slot] = window;
         }
-        Span<float> padded = _padded.AsSpan(0, paddedLength);
+        _paddedVictim = 1 - slot; // the other buffer is the one to reuse next for a new geometry
+        padded = _padded[slot];
+        Span<float> interior = padded.AsSpan(0, paddedLength);
         for (int c = 0; c < channels; c++)
         {
             for (int y = 0; y < height; y++)
             {
                 image.Slice(((c * height) + y) * width, width)
-                    .CopyTo(padded.Slice((c * planeSize) + ((y + window.PaddingHeight) * paddedWidth) + window.PaddingWidth, width));
+                    .CopyTo(interior.Slice((c * planeSize) + ((y + window.PaddingHeight) * paddedWidth) + window.PaddingWidth, width));
             }
         }
         int tapsPadded = (taps + TileRows - 1) / TileRows * TileRows;
@@ -311,7 +317,7 @@ internal sealed class DirectConvolution
             }
             return;
         }
-        int paddedWidth = Pad(image, window);
+        int paddedWidth = Pad(image, window, out float[] padded);
         int positions = outHeight * paddedWidth;
         int channelsPadded = (outChannels + TileColumns - 1) / TileColumns * TileColumns;
 
@@ -335,7 +341,7 @@ internal sealed class DirectConvolution
             }
         }
 
-        ref float source = ref MemoryMarshal.GetArrayDataReference(_padded);
+        ref float source = ref MemoryMarshal.GetArrayDataReference(padded);
         ref float columnsT = ref MemoryMarshal.GetReference(gridT);
         ref int offset = ref MemoryMarshal.GetArrayDataReference(_offsets);
         Span<float> scratch = stackalloc float[TileRows * TileColumns];

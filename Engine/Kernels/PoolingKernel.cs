@@ -99,29 +99,28 @@ internal static class PoolingKernel
                 int top = 2 * oy * width, bottom = top + (dh * width);
                 ReadOnlySpan<float> upper = plane.Slice(top, width), lower = plane.Slice(bottom, width);
                 int ox = 0;
-                if (Vector256.IsHardwareAccelerated && dw == 1)
+                if (Vector128.IsHardwareAccelerated && dw == 1 && outWidth >= 4)
                 {
-                    // Eight windows at a time, branch-free: with random data each comparison above is a coin toss for
-                    // the branch predictor, and the mispredictions made this loop 5 % of a CNN training step.
+                    // Blocks of 8 (or 4) windows, branch-free: with random data each comparison below is a coin toss
+                    // for the branch predictor, and the mispredictions made this loop 5 % of a CNN training step.
+                    // A ragged end is covered by one more block that overlaps the previous one: it recomputes a few
+                    // windows to the same values, which is cheaper than a scalar tail.
                     Span<float> outRow = outPlane.Slice(oy * outWidth, outWidth);
                     Span<int> indexRow = keepIndices ? outIndices.Slice(oy * outWidth, outWidth) : default;
-                    for (; ox <= outWidth - 8; ox += 8)
+                    int block = Vector256.IsHardwareAccelerated && outWidth >= 8 ? 8 : 4;
+                    for (int start = 0; start < outWidth; start += block)
                     {
-                        int left = 2 * ox;
-                        (Vector256<float> upperLeft, Vector256<float> upperRight) = Deinterleave(upper.Slice(left, 16));
-                        (Vector256<float> lowerLeft, Vector256<float> lowerRight) = Deinterleave(lower.Slice(left, 16));
-                        Vector256<int> index = Vector256.Create(top + left) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-                        Vector256<float> best = upperLeft;
-                        Vector256<int> bestIndex = index;
-                        Consider8(upperRight, index + Vector256<int>.One, ref best, ref bestIndex);
-                        Consider8(lowerLeft, index + Vector256.Create(bottom - top), ref best, ref bestIndex);
-                        Consider8(lowerRight, index + Vector256.Create(bottom - top + 1), ref best, ref bestIndex);
-                        best.CopyTo(outRow[ox..]);
-                        if (keepIndices)
+                        int at = Math.Min(start, outWidth - block);
+                        if (block == 8)
                         {
-                            bestIndex.CopyTo(indexRow[ox..]);
+                            Block8(upper, lower, top, bottom - top, at, outRow, indexRow, keepIndices);
+                        }
+                        else
+                        {
+                            Block4(upper, lower, top, bottom - top, at, outRow, indexRow, keepIndices);
                         }
                     }
+                    ox = outWidth;
                 }
                 for (; ox < outWidth; ox++)
                 {
@@ -149,21 +148,74 @@ internal static class PoolingKernel
             }
         }
 
+        // Windows at..at+7 of one output row: upper/lower are the window's two input rows, top the upper row's index.
+        static void Block8(ReadOnlySpan<float> upper, ReadOnlySpan<float> lower, int top, int rowStep, int at,
+            Span<float> outRow, Span<int> indexRow, bool keepIndices)
+        {
+            int left = 2 * at;
+            (Vector256<float> upperLeft, Vector256<float> upperRight) = Deinterleave8(upper.Slice(left, 16));
+            (Vector256<float> lowerLeft, Vector256<float> lowerRight) = Deinterleave8(lower.Slice(left, 16));
+            Vector256<int> index = Vector256.Create(top + left) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            Vector256<float> best = upperLeft;
+            Vector256<int> bestIndex = index;
+            (best, bestIndex) = Consider8(upperRight, index + Vector256<int>.One, best, bestIndex);
+            (best, bestIndex) = Consider8(lowerLeft, index + Vector256.Create(rowStep), best, bestIndex);
+            (best, bestIndex) = Consider8(lowerRight, index + Vector256.Create(rowStep + 1), best, bestIndex);
+            best.CopyTo(outRow[at..]);
+            if (keepIndices)
+            {
+                bestIndex.CopyTo(indexRow[at..]);
+            }
+        }
+
+        // Block8 for 4 windows, for rows of 4 to 7 windows (a 14×14 plane pools to 7 per row).
+        static void Block4(ReadOnlySpan<float> upper, ReadOnlySpan<float> lower, int top, int rowStep, int at,
+            Span<float> outRow, Span<int> indexRow, bool keepIndices)
+        {
+            int left = 2 * at;
+            (Vector128<float> upperLeft, Vector128<float> upperRight) = Deinterleave4(upper.Slice(left, 8));
+            (Vector128<float> lowerLeft, Vector128<float> lowerRight) = Deinterleave4(lower.Slice(left, 8));
+            Vector128<int> index = Vector128.Create(top + left) + Vector128.Create(0, 2, 4, 6);
+            Vector128<float> best = upperLeft;
+            Vector128<int> bestIndex = index;
+            (best, bestIndex) = Consider4(upperRight, index + Vector128<int>.One, best, bestIndex);
+            (best, bestIndex) = Consider4(lowerLeft, index + Vector128.Create(rowStep), best, bestIndex);
+            (best, bestIndex) = Consider4(lowerRight, index + Vector128.Create(rowStep + 1), best, bestIndex);
+            best.CopyTo(outRow[at..]);
+            if (keepIndices)
+            {
+                bestIndex.CopyTo(indexRow[at..]);
+            }
+        }
+
         // The same rule, lane by lane: strictly greater, or a NaN replacing a number (x ≠ x only for NaN).
-        static void Consider8(Vector256<float> value, Vector256<int> index, ref Vector256<float> best, ref Vector256<int> bestIndex)
+        static (Vector256<float>, Vector256<int>) Consider8(Vector256<float> value, Vector256<int> index, Vector256<float> best, Vector256<int> bestIndex)
         {
             Vector256<float> take = Vector256.GreaterThan(value, best)
                 | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(value, value));
-            best = Vector256.ConditionalSelect(take, value, best);
-            bestIndex = Vector256.ConditionalSelect(take.AsInt32(), index, bestIndex);
+            return (Vector256.ConditionalSelect(take, value, best), Vector256.ConditionalSelect(take.AsInt32(), index, bestIndex));
         }
 
-        // Sixteen consecutive floats as (the 8 at even positions, the 8 at odd positions): the windows' left and right columns.
-        static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(ReadOnlySpan<float> sixteen)
+        static (Vector128<float>, Vector128<int>) Consider4(Vector128<float> value, Vector128<int> index, Vector128<float> best, Vector128<int> bestIndex)
+        {
+            Vector128<float> take = Vector128.GreaterThan(value, best)
+                | Vector128.AndNot(Vector128.Equals(best, best), Vector128.Equals(value, value));
+            return (Vector128.ConditionalSelect(take, value, best), Vector128.ConditionalSelect(take.AsInt32(), index, bestIndex));
+        }
+
+        // Consecutive floats as (those at even positions, those at odd positions): the windows' left and right columns.
+        static (Vector256<float> Even, Vector256<float> Odd) Deinterleave8(ReadOnlySpan<float> sixteen)
         {
             Vector256<float> first = Vector256.Shuffle(Vector256.Create(sixteen), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
             Vector256<float> second = Vector256.Shuffle(Vector256.Create(sixteen[8..]), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
             return (Vector256.Create(first.GetLower(), second.GetLower()), Vector256.Create(first.GetUpper(), second.GetUpper()));
+        }
+
+        static (Vector128<float> Even, Vector128<float> Odd) Deinterleave4(ReadOnlySpan<float> eight)
+        {
+            Vector128<float> first = Vector128.Shuffle(Vector128.Create(eight), Vector128.Create(0, 2, 1, 3));
+            Vector128<float> second = Vector128.Shuffle(Vector128.Create(eight[4..]), Vector128.Create(0, 2, 1, 3));
+            return (Vector128.Create(first.GetLower(), second.GetLower()), Vector128.Create(first.GetUpper(), second.GetUpper()));
         }
     }
 

@@ -6,8 +6,8 @@ namespace NeuralCore.Tests.Kernels;
 /// <summary>
 /// The 2×2, stride-2, unpadded fast path of <see cref="PoolingKernel.MaxForward"/> against a naive window loop with
 /// the documented choice rule (first of equal values, NaN wins and propagates), on planes full of ties, NaNs and
-/// infinities, odd sizes (the last row and column are dropped) and dilation, and widths that fill the 8-window vector
-/// blocks exactly, leave a remainder, or have none.
+/// infinities, odd sizes (the last row and column are dropped) and dilation, and rows of windows that fill the 8- or
+/// 4-window vector blocks exactly, end with an overlapping block, or are too short for one.
 /// </summary>
 [TestFixture]
 public sealed class MaxPool2x2Tests
@@ -18,9 +18,12 @@ public sealed class MaxPool2x2Tests
     [TestCase(1, 9, 11, 2)]
     [TestCase(2, 5, 4, 3)]
     [TestCase(2, 4, 16, 1)]   // one block of 8 windows
-    [TestCase(2, 5, 34, 1)]   // 2 blocks + 1 window
+    [TestCase(2, 5, 34, 1)]   // 2 blocks of 8 + 1 window (an overlapping last block)
     [TestCase(1, 6, 57, 1)]   // odd width: 3 blocks + 4 windows, the last column dropped
     [TestCase(1, 2, 2014, 1)] // 125 blocks + 7 windows
+    [TestCase(2, 6, 14, 1)]   // 7 windows a row: blocks of 4, the second overlapping
+    [TestCase(1, 4, 9, 1)]    // exactly 4 windows a row
+    [TestCase(3, 2, 6, 1)]    // 3 windows a row: no block fits
     public void FastPathMatchesTheNaiveWindowLoop(int planes, int height, int width, int dilation)
     {
         var window = new Window2d(planes, height, width, 2, 2, 2, 2, 0, 0, dilation, dilation);
