@@ -249,7 +249,10 @@ internal sealed class DirectConvolution
         }
         int tapsPadded = (taps + TileRows - 1) / TileRows * TileRows;
         Span<int> offsets = AtLeast(ref _offsets, tapsPadded).AsSpan(0, tapsPadded);
-        offsets.Clear();
+        for (int p = taps; p < tapsPadded; p++)
+        {
+            offsets[p] = 0; // taps past the end, in a ragged last tile: any readable offset, their products are dropped
+        }
         for (int c = 0, p = 0; c < channels; c++)
         {
             for (int ki = 0; ki < kh; ki++)
