@@ -246,7 +246,7 @@ internal static class GemmPacking
     /// of 6 each store's last 2 floats are overwritten by the next store, and the last one runs 2 floats past
     /// the 6×8 block (see <see cref="PackASlack"/>).
     /// </summary>
-    private static void Transpose8x8(ref float src, nint ldSrc, int rows, ref float dst, nint ldDst)
+    internal static void Transpose8x8(ref float src, nint ldSrc, int rows, ref float dst, nint ldDst)
     {
         Vector256<float> r0 = Vector256.LoadUnsafe(ref src);
         Vector256<float> r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref src, ldSrc));
