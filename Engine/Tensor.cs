@@ -355,6 +355,38 @@ public sealed partial class Tensor
         return entry;
     }
 
+    /// <summary>
+    /// As <see cref="GradientSink"/>, for a backward rule that produces every element of this tensor's gradient in one
+    /// pass: when the rule is the first to contribute, the buffer is handed over without being zeroed and
+    /// <paramref name="overwrite"/> is true, so the rule stores its values (=) instead of adding them (+=), saving a
+    /// pass that zeroes the buffer and a read of the zeros. Otherwise as <see cref="GradientSink"/>, with
+    /// <paramref name="overwrite"/> false.
+    /// </summary>
+    internal Tensor? GradientSinkToOverwrite(out bool overwrite)
+    {
+        overwrite = false;
+        if (_autograd is not { RequiresGrad: true })
+        {
+            return null;
+        }
+        if (_autograd is TapeEntry)
+        {
+            TapeEntry entry = CurrentEntry();
+            if (entry.Gradient is null)
+            {
+                entry.Gradient = entry.Tape.RentGradient(ShapeArray, zeroed: false);
+                overwrite = true;
+            }
+            return entry.Gradient;
+        }
+        if (_autograd.Gradient is null)
+        {
+            _autograd.Gradient = new Tensor(new float[Count], ShapeArray);
+            overwrite = true;
+        }
+        return _autograd.Gradient;
+    }
+
     /// <summary>The label of the op that made this tensor (for messages).</summary>
     private string OpName => _autograd is TapeEntry entry && _step == entry.Tape.StepNumber ? entry.Name : "<an op of an ended step>";
 

@@ -62,31 +62,6 @@ internal static class BatchNormKernels
         TensorPrimitives.Multiply(variance, 1f / ((long)n * s), variance);
     }
 
-    /// <summary>Per-channel mean over the batch axes (mean-only batch norm's statistic).</summary>
-    public static void Mean(ReadOnlySpan<float> x, int n, int c, int s, Span<float> mean)
-    {
-        ChannelSums(x, n, c, s, mean);
-        TensorPrimitives.Multiply(mean, 1f / ((long)n * s), mean);
-    }
-
-    /// <summary><c>sums[c] = Σ over n, s of x[n, c, s]</c>.</summary>
-    public static void ChannelSums(ReadOnlySpan<float> x, int n, int c, int s, Span<float> sums)
-    {
-        sums.Clear();
-        for (int i = 0; i < n; i++)
-        {
-            if (s == 1)
-            {
-                TensorPrimitives.Add(sums, x.Slice(i * c, c), sums);
-                continue;
-            }
-            for (int ch = 0; ch < c; ch++)
-            {
-                sums[ch] += AxisReduction.Sum(x.Slice(((i * c) + ch) * s, s));
-            }
-        }
-    }
-
     /// <summary><c>y[n, c, s] = x[n, c, s]·scale[c] + shift[c]</c>; <paramref name="y"/> may be <paramref name="x"/>.</summary>
     public static void ChannelAffine(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y)
     {
@@ -101,46 +76,6 @@ internal static class BatchNormKernels
             {
                 int start = ((i * c) + ch) * s;
                 Elementwise.Map(x.Slice(start, s), y.Slice(start, s), new AffineOperator(scale[ch], shift[ch]));
-            }
-        }
-    }
-
-    /// <summary><c>y[n, c, s] = x[n, c, s] + shift[c]</c> (mean-only batch norm's output and backward centring).</summary>
-    public static void ChannelShift(ReadOnlySpan<float> x, int n, int c, int s, ReadOnlySpan<float> shift, Span<float> y)
-    {
-        for (int i = 0; i < n; i++)
-        {
-            if (s == 1)
-            {
-                TensorPrimitives.Add(x.Slice(i * c, c), shift, y.Slice(i * c, c));
-                continue;
-            }
-            for (int ch = 0; ch < c; ch++)
-            {
-                int start = ((i * c) + ch) * s;
-                TensorPrimitives.Add(x.Slice(start, s), shift[ch], y.Slice(start, s));
-            }
-        }
-    }
-
-    /// <summary><c>dx[n, c, s] += ∂y[n, c, s] + shift[c]</c>: mean-only batch norm's backward pass 2, with shift = −mean(∂y).</summary>
-    public static void AccumulateShifted(ReadOnlySpan<float> dy, int n, int c, int s, ReadOnlySpan<float> shift, Span<float> dx)
-    {
-        for (int i = 0; i < n; i++)
-        {
-            if (s == 1)
-            {
-                Span<float> row = dx.Slice(i * c, c);                   // (C)
-                TensorPrimitives.Add(row, dy.Slice(i * c, c), row);
-                TensorPrimitives.Add(row, shift, row);
-                continue;
-            }
-            for (int ch = 0; ch < c; ch++)
-            {
-                // The run was just written, so the second call reads it from L1, not memory.
-                Span<float> run = dx.Slice(((i * c) + ch) * s, s);      // (S)
-                TensorPrimitives.Add(run, dy.Slice(((i * c) + ch) * s, s), run);
-                TensorPrimitives.Add(run, shift[ch], run);
             }
         }
     }

@@ -19,7 +19,9 @@ namespace NeuralCore.Layers;
 /// In training each function is ONE op on the tape with a fused backward (labels <c>batch_norm</c> and
 /// <c>mean_only_batch_norm</c>, listed in <see cref="Derivatives"/>), not a chain of mean/sub/div ops: two passes over
 /// the input forward (statistics, then the output) and two over the gradient backward (per-channel sums, then
-/// ∂x). In evaluation the running statistics are constants and the output is a per-channel affine map built from
+/// ∂x). Mean-only batch norm's passes are split by channels across cores for large inputs
+/// (<see cref="MeanOnlyBatchNormPass"/>), and its backward stores ∂x into a fresh gradient instead of adding to zeros.
+/// In evaluation the running statistics are constants and the output is a per-channel affine map built from
 /// ordinary tape ops, so gradients still reach the input and the affine parameters.
 /// </para>
 /// </remarks>
@@ -216,46 +218,33 @@ public static class Normalization
             throw new ArgumentException($"MeanOnlyBatchNorm: input {input.ShapeText} has no values per channel; the batch mean is undefined.");
         }
 
+        input = input.Contiguous();
+        bias = bias?.Contiguous();
         Tape? tape = Tape.ForInputs(input, bias);
         Tensor result = Tensor.NewResult(tape, input.ShapeArray);                             // (N, C, *)
-        using (Scratch x = input.Read())                                                      // (N, C, S)
-        using (Scratch stats = Scratch.Rent(2 * c))
+        using (Scratch sums = Scratch.Rent(c))
         {
-            Span<float> mean = stats.Span[..c], shift = stats.Span[c..];
-            // Pass 1: μ per channel.  Pass 2: y = x + (b − μ).
-            BatchNormKernels.Mean(x.Span, n, c, s, mean);
-            if (bias is not null)
-            {
-                using Scratch b = bias.Read();
-                TensorPrimitives.Subtract(b.Span, mean, shift);
-            }
-            else
-            {
-                TensorPrimitives.Negate(mean, shift);
-            }
-            BatchNormKernels.ChannelShift(x.Span, n, c, s, shift, result.AsSpan());
+            // Per block of channels: Σx, then y = x + (b − Σx/M).
+            MeanOnlyBatchNormPass.Forward(input.Buffer, input.Offset, bias?.Buffer, bias?.Offset ?? 0,
+                result.Buffer, result.Offset, n, c, s, sums.Span);
             if (runningMean is not null)
             {
-                UpdateRunning(runningMean, mean, momentum);
+                TensorPrimitives.Multiply(sums.Span, 1f / ((long)n * s), sums.Span);          // μ
+                UpdateRunning(runningMean, sums.Span, momentum);
             }
         }
         // mean_only_batch_norm: ∂x += ∂y − mean(∂y); ∂b += Σ ∂y   (over the batch axes: μ's gradient centres ∂y)
         tape?.Record("mean_only_batch_norm", result, static (e, dy) =>
         {
             (int n, int c, int s) = Layout(e.Input(0), "mean_only_batch_norm");
-            ReadOnlySpan<float> g = dy.AsSpan();                                                 // (N, C, S)
+            // Usually the first (only) gradient of x: then stored, not added to a zeroed buffer.
+            Tensor? gradInput = e.GradSinkToOverwrite(0, out bool overwrite);
             using Scratch sums = Scratch.Rent(c);
-            // Pass 1: Σ ∂y per channel.
-            BatchNormKernels.ChannelSums(g, n, c, s, sums.Span);
+            // Per block of channels: Σ∂y, then ∂x += ∂y − Σ∂y/M.
+            MeanOnlyBatchNormPass.Backward(dy.Buffer, dy.Offset, gradInput?.Buffer, gradInput?.Offset ?? 0, overwrite, n, c, s, sums.Span);
             if (e.InputCount == 2 && e.GradSink(1) is Tensor gradBias)
             {
                 TensorPrimitives.Add(gradBias.AsSpan(), sums.Span, gradBias.AsSpan());
-            }
-            if (e.GradSink(0) is Tensor gradInput)
-            {
-                // Pass 2: ∂x += ∂y − Σ ∂y/M.
-                TensorPrimitives.Multiply(sums.Span, -1f / ((long)n * s), sums.Span);
-                BatchNormKernels.AccumulateShifted(g, n, c, s, sums.Span, gradInput.AsSpan());
             }
         }, input, bias);
         return result;

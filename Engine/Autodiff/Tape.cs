@@ -297,11 +297,18 @@ public sealed class Tape
     /// registered as owned (a retained gradient is released with its step), and a header returns to the idle pool
     /// only through <see cref="ReleaseTemporary"/>, which backward never calls on a retained gradient.
     /// </summary>
-    internal Tensor RentGradient(ReadOnlySpan<int> shape)
+    /// <remarks>
+    /// <paramref name="zeroed"/> false skips the zeroing, for a caller that will overwrite every element (see
+    /// <see cref="Tensor.GradientSinkToOverwrite"/>).
+    /// </remarks>
+    internal Tensor RentGradient(ReadOnlySpan<int> shape, bool zeroed = true)
     {
         Tensor grad = RentHeader(shape);
         _owned.Add(grad);
-        grad.AsSpan().Clear();
+        if (zeroed)
+        {
+            grad.AsSpan().Clear();
+        }
         return grad;
     }
 

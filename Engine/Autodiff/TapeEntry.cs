@@ -139,6 +139,13 @@ internal sealed class TapeEntry : GradientHolder
     /// </summary>
     internal Tensor? GradSink(int index) => _inputs[index].GradientSink();
 
+    /// <summary>
+    /// As <see cref="GradSink"/>, for a rule that writes every element of input <paramref name="index"/>'s gradient:
+    /// when <paramref name="overwrite"/> comes back true the buffer holds garbage and the rule must store (=) into
+    /// every element instead of adding (see <see cref="Tensor.GradientSinkToOverwrite"/>).
+    /// </summary>
+    internal Tensor? GradSinkToOverwrite(int index, out bool overwrite) => _inputs[index].GradientSinkToOverwrite(out overwrite);
+
     /// <summary>True when input <paramref name="index"/> wants a gradient.</summary>
     internal bool NeedsGrad(int index) => _inputs[index].RequiresGrad;
 

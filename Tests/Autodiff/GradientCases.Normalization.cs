@@ -36,5 +36,21 @@ public static partial class GradientCases
             () => [Normal(324, 2, 3, 3, 4), Normal(325, 3)]),
         new("mean_only_batch_norm (3,2,17) no bias, squared", x => Norm.MeanOnlyBatchNorm(x[0], null, null, training: true).Pow(2f),
             () => [Normal(326, 3, 2, 17)]),
+        // ∂x is stored, not added, when mean-only batch norm is the first to reach x's gradient. Here x·2 gets its
+        // gradient from the op first and from the tanh (recorded earlier, so run later) second; then the other order.
+        new("mean_only_batch_norm stores ∂x, then tanh adds to it", x =>
+            {
+                Tensor h = x[0] * 2f;
+                Tensor a = h.Tanh();
+                return a + Norm.MeanOnlyBatchNorm(h, null, x[1], training: true).Pow(2f);
+            },
+            () => [Normal(327, 7, 16), Normal(328, 16)]),
+        new("mean_only_batch_norm adds ∂x after tanh (2,3,17)", x =>
+            {
+                Tensor h = x[0] * 2f;
+                Tensor m = Norm.MeanOnlyBatchNorm(h, null, x[1], training: true).Pow(2f);
+                return h.Tanh() + m;
+            },
+            () => [Normal(329, 2, 3, 17), Normal(330, 3)]),
     ];
 }
