@@ -236,14 +236,29 @@ public sealed partial class Tensor
     {
         Tape? tape = Tape.ForInputs(this);
         Tensor result = NewResult(tape, ShapeArray);
-        using (Scratch x = Read())
+        if (IsContiguous)
         {
+            ReluPass.Forward(Buffer, _offset, result.Buffer, result._offset, Count); // across the cores when large
+        }
+        else
+        {
+            using Scratch x = Read();
             TensorPrimitives.Max(x.Span, 0f, result.AsSpan());
         }
-        // relu: ∂x += ∂y where x > 0
+        // relu: ∂x += ∂y where x > 0 (stored rather than added when it is the first contribution)
         tape?.Record("relu", result, static (e, dy) =>
         {
-            using Scratch x = e.Input(0).Read();
+            Tensor input = e.Input(0);
+            if (input.IsContiguous && dy.IsContiguous)
+            {
+                Tensor? sink = e.GradSinkToOverwrite(0, out bool overwrite);
+                if (sink is not null)
+                {
+                    ReluPass.Backward(input.Buffer, input._offset, dy.Buffer, dy._offset, sink.Buffer, sink._offset, input.Count, overwrite);
+                }
+                return;
+            }
+            using Scratch x = input.Read();
             AccumulateUnary(e, x.Span, dy, new ReluBackwardOperator());
         }, this);
         return result;
