@@ -39,8 +39,13 @@ public sealed partial class Tensor
         // Backward needs which element won each window. The indices are ints; they are kept in a tape-owned float
         // buffer (its bits reinterpreted, never used as floats), so they are returned to the pool with the step.
         Tensor? indices = tape?.NewPrivate(shape);
-        using (Scratch x = Read())
+        if (IsContiguous)
         {
+            PoolingKernel.MaxForward(Buffer, _offset, result.Buffer, result._offset, indices?.Buffer, indices?._offset ?? 0, window);
+        }
+        else
+        {
+            using Scratch x = Read();
             Span<int> argmax = indices is null ? [] : MemoryMarshal.Cast<float, int>(indices.AsSpan());
             PoolingKernel.MaxForward(x.Span, result.AsSpan(), argmax, window);
         }

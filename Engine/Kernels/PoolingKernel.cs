@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace NeuralCore.Engine.Kernels;
@@ -79,7 +80,27 @@ internal static class PoolingKernel
     }
 
     /// <summary>
-    /// <see cref="MaxForward"/> for a 2×2 window with stride 2 and no padding (any dilation): every tap is inside the
+    /// <see cref="MaxForward(ReadOnlySpan{float}, Span{float}, Span{int}, in Window2d)"/> over arrays, with the planes shared out among the <see cref="ChunkWorkers"/> when there
+    /// are many: each plane is pooled on its own by one thread, so the result is the same bits for any thread count.
+    /// <paramref name="argmax"/> holds the indices' bits in a float array (the tape's buffers are floats), or is null.
+    /// </summary>
+    public static void MaxForward(float[] input, int inputOffset, float[] output, int outputOffset, float[]? argmax, int argmaxOffset,
+        in Window2d window)
+    {
+        int planeSize = window.Height * window.Width, outPlaneSize = window.OutputHeight * window.OutputWidth;
+        long elements = (long)window.Channels * planeSize;
+        if (elements < MaxPoolJob.MinElementsToSplit || Gemm.MaxThreads == 1)
+        {
+            Span<int> indices = argmax is null ? [] : MemoryMarshal.Cast<float, int>(argmax.AsSpan(argmaxOffset, window.Channels * outPlaneSize));
+            MaxForward(input.AsSpan(inputOffset, window.Channels * planeSize), output.AsSpan(outputOffset, window.Channels * outPlaneSize), indices, window);
+            return;
+        }
+        MaxPoolJob job = MaxPoolJob.Current;
+        job.Run(input, inputOffset, output, outputOffset, argmax, argmaxOffset, window);
+    }
+
+    /// <summary>
+    /// <see cref="MaxForward(ReadOnlySpan{float}, Span{float}, Span{int}, in Window2d)"/> for a 2×2 window with stride 2 and no padding (any dilation): every tap is inside the
     /// plane, so there is no bounds test, and the choice rule is the same: the four candidates in row-major order, the
     /// first one taken, then a later one only if strictly greater, or a NaN replacing a number.
     /// </summary>
@@ -224,7 +245,7 @@ internal static class PoolingKernel
     /// that won each window receives a gradient (an element that won several windows receives their sum).
     /// </summary>
     /// <param name="outputGrad">(planes, Ho, Wo).</param>
-    /// <param name="argmax">(planes, Ho, Wo), from <see cref="MaxForward"/>.</param>
+    /// <param name="argmax">(planes, Ho, Wo), from <see cref="MaxForward(ReadOnlySpan{float}, Span{float}, Span{int}, in Window2d)"/>.</param>
     /// <param name="inputGrad">(planes, H, W), added to.</param>
     /// <param name="window">The geometry.</param>
     public static void MaxBackward(ReadOnlySpan<float> outputGrad, ReadOnlySpan<int> argmax, Span<float> inputGrad, in Window2d window)
@@ -348,6 +369,53 @@ internal static class PoolingKernel
         {
             Span<float> plane = inputGrad.Slice(p * planeSize, planeSize);
             TensorPrimitives.Add(plane, outputGrad[p] / planeSize, plane);
+        }
+    }
+
+    /// <summary>The max pool's forward, a block of planes per chunk.</summary>
+    private sealed class MaxPoolJob : ChunkedJob
+    {
+        // Below this many input elements (1 MB) a helper's wake-up costs more than the second core gives back.
+        public const int MinElementsToSplit = 1 << 18;
+        private const int ElementsPerChunk = 1 << 16;
+
+        [ThreadStatic]
+        private static MaxPoolJob? t_current;
+
+        private float[] _input = [], _output = [];
+        private float[]? _argmax;
+        private int _inputOffset, _outputOffset, _argmaxOffset, _planesPerChunk;
+        private Window2d _window;
+
+        public static MaxPoolJob Current => t_current ??= new MaxPoolJob();
+
+        public void Run(float[] input, int inputOffset, float[] output, int outputOffset, float[]? argmax, int argmaxOffset, in Window2d window)
+        {
+            int planeSize = window.Height * window.Width;
+            _planesPerChunk = Math.Max(1, ElementsPerChunk / Math.Max(1, planeSize));
+            (_input, _inputOffset, _output, _outputOffset, _argmax, _argmaxOffset, _window) = (input, inputOffset, output, outputOffset, argmax, argmaxOffset, window);
+            try
+            {
+                Run((window.Channels + _planesPerChunk - 1) / _planesPerChunk, Gemm.MaxThreads);
+            }
+            finally
+            {
+                (_input, _output, _argmax) = ([], [], null); // do not keep the caller's arrays alive
+            }
+        }
+
+        protected override void Participate(int slot)
+        {
+            int planeSize = _window.Height * _window.Width, outPlaneSize = _window.OutputHeight * _window.OutputWidth;
+            while (TryTakeChunk(slot, out int chunk))
+            {
+                int first = chunk * _planesPerChunk, planes = Math.Min(_planesPerChunk, _window.Channels - first);
+                Window2d block = _window with { Channels = planes };
+                Span<int> indices = _argmax is null ? []
+                    : MemoryMarshal.Cast<float, int>(_argmax.AsSpan(_argmaxOffset + (first * outPlaneSize), planes * outPlaneSize));
+                MaxForward(_input.AsSpan(_inputOffset + (first * planeSize), planes * planeSize),
+                    _output.AsSpan(_outputOffset + (first * outPlaneSize), planes * outPlaneSize), indices, block);
+            }
         }
     }
 }

@@ -1,15 +1,17 @@
+using System.Runtime.InteropServices;
 using NeuralCore.Engine.Kernels;
 using NUnit.Framework;
 
 namespace NeuralCore.Tests.Kernels;
 
 /// <summary>
-/// The 2×2, stride-2, unpadded fast path of <see cref="PoolingKernel.MaxForward"/> against a naive window loop with
+/// The 2×2, stride-2, unpadded fast path of <see cref="PoolingKernel.MaxForward(ReadOnlySpan{float}, Span{float}, Span{int}, in Window2d)"/> against a naive window loop with
 /// the documented choice rule (first of equal values, NaN wins and propagates), on planes full of ties, NaNs and
 /// infinities, odd sizes (the last row and column are dropped) and dilation, and rows of windows that fill the 8- or
 /// 4-window vector blocks exactly, end with an overlapping block, or are too short for one.
 /// </summary>
 [TestFixture]
+[NonParallelizable] // One test switches Gemm.MaxThreads, which is global.
 public sealed class MaxPool2x2Tests
 {
     [TestCase(3, 6, 6, 1)]
@@ -49,6 +51,42 @@ public sealed class MaxPool2x2Tests
         PoolingKernel.MaxForward(input, output, [], window);
 
         Assert.That(output, Is.EqualTo(Naive(input, window).Max));
+    }
+
+    [TestCase(1, true)]
+    [TestCase(2, true)]
+    [TestCase(3, true)]
+    [TestCase(2, false)]
+    public void PlanesSharedAmongThreadsGiveTheSameBits(int threads, bool withIndices)
+    {
+        // 301 planes of 30×31 (280 000 elements, past the split threshold): chunks of 70 planes, the last one ragged.
+        var window = new Window2d(301, 30, 31, 2, 2, 2, 2, 0, 0, 1, 1);
+        float[] input = SpecialValues(301 * 30 * 31, seed: 77);
+        int outputs = 301 * window.OutputHeight * window.OutputWidth;
+        float[] expected = new float[outputs];
+        int[] expectedIndex = new int[outputs];
+        PoolingKernel.MaxForward(input, expected, expectedIndex, window);
+
+        int saved = Gemm.MaxThreads;
+        try
+        {
+            Gemm.MaxThreads = threads;
+            const int offset = 5;
+            float[] shifted = [.. new float[offset], .. input];
+            float[] output = new float[outputs + offset];
+            float[]? indexBits = withIndices ? new float[outputs + offset] : null;
+            PoolingKernel.MaxForward(shifted, offset, output, offset, indexBits, offset, window);
+
+            Assert.That(output[offset..], Is.EqualTo(expected), "max");
+            if (indexBits is not null)
+            {
+                Assert.That(MemoryMarshal.Cast<float, int>(indexBits.AsSpan(offset)).ToArray(), Is.EqualTo(expectedIndex), "argmax");
+            }
+        }
+        finally
+        {
+            Gemm.MaxThreads = saved;
+        }
     }
 
     // Small integers (so ties are common), with NaN, +∞ and −∞ sprinkled in.
