@@ -259,20 +259,20 @@ internal static class ConvolutionKernel
                 if (_direct)
                 {
                     DirectConvolution.Image(_packedFilters, outChannels, _x.AsSpan(xOffset, window.InputSize), window,
-                        _y.AsSpan(yOffset, outChannels * positions), accumulate: false);
+                        _y.AsSpan(yOffset, outChannels * positions), accumulate: false,
+                        _bias is null ? [] : _bias.AsSpan(_biasOffset, outChannels));
+                    continue; // the bias went in with the copy out of the grid
                 }
-                else
+
+                // y[n] (O, Ho·Wo) = W (O, C·kh·kw) · cols (C·kh·kw, Ho·Wo); when pointwise, cols is the image itself.
+                float[] b = _x;
+                int bOffset = xOffset;
+                if (!window.IsPointwise)
                 {
-                    // y[n] (O, Ho·Wo) = W (O, C·kh·kw) · cols (C·kh·kw, Ho·Wo); when pointwise, cols is the image itself.
-                    float[] b = _x;
-                    int bOffset = xOffset;
-                    if (!window.IsPointwise)
-                    {
-                        Im2Col.ToColumns(_x.AsSpan(xOffset, window.InputSize), _columns[slot].AsSpan(0, rows * positions), window);
-                        (b, bOffset) = (_columns[slot], 0);
-                    }
-                    Multiply(_serial, false, false, outChannels, positions, rows, _w, _wOffset, rows, b, bOffset, positions, 0f, _y, yOffset, positions);
+                    Im2Col.ToColumns(_x.AsSpan(xOffset, window.InputSize), _columns[slot].AsSpan(0, rows * positions), window);
+                    (b, bOffset) = (_columns[slot], 0);
                 }
+                Multiply(_serial, false, false, outChannels, positions, rows, _w, _wOffset, rows, b, bOffset, positions, 0f, _y, yOffset, positions);
                 if (_bias is not null)
                 {
                     for (int o = 0; o < outChannels; o++)

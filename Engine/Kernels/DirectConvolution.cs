@@ -124,15 +124,23 @@ internal sealed class DirectConvolution
     /// <param name="output">(O, Ho, Wo), contiguous.</param>
     /// <param name="accumulate">Add to <paramref name="output"/> instead of overwriting it.</param>
     public static void Image(ReadOnlySpan<float> packedFilters, int outChannels, ReadOnlySpan<float> image, in Window2d window,
-        Span<float> output, bool accumulate)
+        Span<float> output, bool accumulate) => Image(packedFilters, outChannels, image, window, output, accumulate, []);
+
+    /// <summary>
+    /// <see cref="Image(ReadOnlySpan{float}, int, ReadOnlySpan{float}, in Window2d, Span{float}, bool)"/> plus
+    /// <c>bias[o]</c> on every output of channel o (empty: none), added while the result is copied out of the grid
+    /// rather than in a pass of its own.
+    /// </summary>
+    public static void Image(ReadOnlySpan<float> packedFilters, int outChannels, ReadOnlySpan<float> image, in Window2d window,
+        Span<float> output, bool accumulate, ReadOnlySpan<float> bias)
     {
         DirectConvolution workspace = t_current ??= new DirectConvolution();
-        workspace.Run(packedFilters, outChannels, image, window, output, accumulate);
+        workspace.Run(packedFilters, outChannels, image, window, output, accumulate, bias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(ReadOnlySpan<float> packedFilters, int outChannels, ReadOnlySpan<float> image, in Window2d window,
-        Span<float> output, bool accumulate)
+        Span<float> output, bool accumulate, ReadOnlySpan<float> bias)
     {
         int channels = window.Channels, height = window.Height, width = window.Width, taps = window.ColumnRows;
         int outHeight = window.OutputHeight, outWidth = window.OutputWidth;
@@ -206,6 +214,14 @@ internal sealed class DirectConvolution
                 if (accumulate)
                 {
                     System.Numerics.Tensors.TensorPrimitives.Add(to, from, to);
+                    if (!bias.IsEmpty)
+                    {
+                        System.Numerics.Tensors.TensorPrimitives.Add(to, bias[o], to);
+                    }
+                }
+                else if (!bias.IsEmpty)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(from, bias[o], to);
                 }
                 else
                 {
