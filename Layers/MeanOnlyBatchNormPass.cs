@@ -125,6 +125,16 @@ internal sealed class MeanOnlyBatchNormPass : ChunkedJob
         }
     }
 
+    // shift = b − μ for channels first … first + count − 1, from their sums (b = 0 without a bias).
+    private void Shift(ReadOnlySpan<float> sums, int first, int count, Span<float> shift)
+    {
+        TensorPrimitives.Multiply(sums, -_inverseM, shift);
+        if (_bias is not null)
+        {
+            TensorPrimitives.Add(shift, _bias.AsSpan(_biasOffset + first, count), shift);
+        }
+    }
+
     // (N, C): the columns first … first + count − 1 of every row; sums and shifts vectorized across them.
     private void Columns(int first, int count, Span<float> sums, Span<float> shift)
     {
@@ -133,11 +143,7 @@ internal sealed class MeanOnlyBatchNormPass : ChunkedJob
         {
             TensorPrimitives.Add(sums, _src.AsSpan(_srcOffset + (i * _c) + first, count), sums);
         }
-        TensorPrimitives.Multiply(sums, -_inverseM, shift);                                        // −μ
-        if (_bias is not null)
-        {
-            TensorPrimitives.Add(shift, _bias.AsSpan(_biasOffset + first, count), shift);          // b − μ
-        }
+        Shift(sums, first, count, shift);
         if (!_hasDestination)
         {
             return;
@@ -170,11 +176,7 @@ internal sealed class MeanOnlyBatchNormPass : ChunkedJob
                 sums[k] += AxisReduction.Sum(_src.AsSpan(_srcOffset + (((i * _c) + first + k) * _s), _s));
             }
         }
-        TensorPrimitives.Multiply(sums, -_inverseM, shift);                                        // −μ
-        if (_bias is not null)
-        {
-            TensorPrimitives.Add(shift, _bias.AsSpan(_biasOffset + first, count), shift);          // b − μ
-        }
+        Shift(sums, first, count, shift);
         if (!_hasDestination)
         {
             return;
