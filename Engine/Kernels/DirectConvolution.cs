@@ -53,15 +53,16 @@ internal sealed class DirectConvolution
     [ThreadStatic]
     private static DirectConvolution? t_current;
 
+    // The padded images and ∂W's transposed grid keep their zeros (padding, the grid's extra columns) from one image
+    // to the next: images of one layer differ only where real values go, so the zeros are written once per layer, and
+    // _paddedFor / _gradientGridFor say which geometry they were laid out for. Two padded buffers, because a backward
+    // alternates two geometries image by image: x for ∂W, ∂y for ∂x.
     private readonly float[][] _padded = [[], []];
     private readonly Window2d[] _paddedFor = new Window2d[2];
     private int _paddedVictim;
-    private float[] _grid = [];
     private float[] _gradientGrid = [];
-    // What the zeros of _padded and _gradientGrid were laid out for: images of one layer differ only where real
-    // values go, so the zeros (padding, the grid's extra columns) are written once per layer, not once per image.
-    // Two padded buffers, because a backward alternates two geometries image by image: x for ∂W, ∂y for ∂x.
     private (Window2d Window, int OutChannels) _gradientGridFor;
+    private float[] _grid = [];
     private int[] _offsets = [];
 
     private DirectConvolution()
