@@ -50,12 +50,15 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             cRow = ref Unsafe.Add(ref cRow, ldc);
         }
 
-        for (int p = 0; p < kc; p++)
+        // Two rank-1 updates per pass (the tile += column p of the A sliver × row p of the B sliver, then p + 1):
+        // half the loop's counter and pointer updates, which share the front end with the 24 FMAs.
+        int p = 0;
+        Vector256<float> b0, b1, ai;
+        for (; p <= kc - 2; p += 2)
         {
-            // One rank-1 update: the tile += (column p of the A sliver) × (row p of the B sliver).
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref b);
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref b, 8);
-            Vector256<float> ai = Vector256.Create(a);
+            b0 = Vector256.LoadUnsafe(ref b);
+            b1 = Vector256.LoadUnsafe(ref b, 8);
+            ai = Vector256.Create(a);
             c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
             ai = Vector256.Create(Unsafe.Add(ref a, 1));
@@ -73,8 +76,51 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             ai = Vector256.Create(Unsafe.Add(ref a, 5));
             c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
-            a = ref Unsafe.Add(ref a, 6);
-            b = ref Unsafe.Add(ref b, 16);
+            b0 = Vector256.LoadUnsafe(ref b, 16);
+            b1 = Vector256.LoadUnsafe(ref b, 24);
+            ai = Vector256.Create(Unsafe.Add(ref a, 6));
+            c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(Unsafe.Add(ref a, 7));
+            c10 = Vector256.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector256.Create(Unsafe.Add(ref a, 8));
+            c20 = Vector256.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector256.Create(Unsafe.Add(ref a, 9));
+            c30 = Vector256.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector256.Create(Unsafe.Add(ref a, 10));
+            c40 = Vector256.FusedMultiplyAdd(ai, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector256.Create(Unsafe.Add(ref a, 11));
+            c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
+            a = ref Unsafe.Add(ref a, 12);
+            b = ref Unsafe.Add(ref b, 32);
+        }
+        if (p < kc)
+        {
+            b0 = Vector256.LoadUnsafe(ref b);
+            b1 = Vector256.LoadUnsafe(ref b, 8);
+            ai = Vector256.Create(a);
+            c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(Unsafe.Add(ref a, 1));
+            c10 = Vector256.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector256.Create(Unsafe.Add(ref a, 2));
+            c20 = Vector256.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector256.Create(Unsafe.Add(ref a, 3));
+            c30 = Vector256.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector256.Create(Unsafe.Add(ref a, 4));
+            c40 = Vector256.FusedMultiplyAdd(ai, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector256.Create(Unsafe.Add(ref a, 5));
+            c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
         }
 
         ref float tile = ref c;
