@@ -116,15 +116,22 @@ public sealed class DataLoaderTests
         }
         Assert.That(batches, Has.Count.EqualTo(2), "one full-size batch and one last batch, reused");
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int count = 0;
-        foreach (Batch batch in loader.Epoch(1))
+        // The least of five epochs: once in a while the runtime allocates on this thread during an epoch (3 KB was seen
+        // once in CI, on a run with AVX2 off, never reproduced), while an allocation made by the loader itself would
+        // show in every epoch.
+        long fewest = long.MaxValue;
+        for (int epoch = 1; epoch <= 5; epoch++)
         {
-            count += batch.Count;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int count = 0;
+            foreach (Batch batch in loader.Epoch(epoch))
+            {
+                count += batch.Count;
+            }
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.That(count, Is.EqualTo(1000), $"images in epoch {epoch}");
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.That(count, Is.EqualTo(1000));
-        Assert.That(allocated, Is.LessThan(1024), "bytes allocated by a whole epoch of 16 batches (the generator and the enumerator)");
+        Assert.That(fewest, Is.LessThan(1024), "bytes allocated by a whole epoch of 16 batches (the generator and the enumerator), least of 5 epochs");
     }
 
     [Test]
