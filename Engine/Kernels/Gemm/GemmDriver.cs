@@ -83,8 +83,8 @@ internal static class GemmDriver
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int k = problem.K;
         int ldc = problem.Ldc;
-        // Equal slices of the sum rather than KC, KC, ..., remainder: k = 784 as 200+200+200+184, not
-        // 256+256+256+16, whose last pass would reload and store all of C for 16 steps. A multiple of 8 suits the
+        // Equal slices of the sum rather than KC, KC, ..., remainder: with KC = 384, k = 784 as 264+264+256, not
+        // 384+384+16, whose last pass would reload and store all of C for 16 steps. A multiple of 8 suits the
         // 8×8 transposes in packing. The slicing depends only on k, never on the thread split.
         int kSlices = (k + TKernel.Kc - 1) / TKernel.Kc;
         int kcStep = Math.Min(RoundUp((k + kSlices - 1) / kSlices, 8), k);
