@@ -28,9 +28,6 @@ namespace NeuralCore.Layers;
 /// </remarks>
 internal sealed class MeanOnlyBatchNormPass : ChunkedJob
 {
-    // Below this many elements (1 MB) the work stays on the calling thread.
-    private const int MinElementsToSplit = 1 << 18;
-
     // Blocks of channels per thread when the work is split.
     private const int ChunksPerThread = 4;
 
@@ -86,7 +83,7 @@ internal sealed class MeanOnlyBatchNormPass : ChunkedJob
         job._c = c;
         job._s = s;
         job._inverseM = 1f / ((long)n * s);
-        int threads = elements < MinElementsToSplit ? 1 : Gemm.MaxThreads;
+        int threads = ThreadsForMemoryBound(elements);
         // A few blocks per thread, so that the others make up for a thread slowed by another process; (N, C) blocks
         // are whole vectors of columns wide.
         int perChunk = threads == 1 ? c : (c + (ChunksPerThread * threads) - 1) / (ChunksPerThread * threads);

@@ -35,6 +35,13 @@ internal abstract class ChunkedJob
     private bool _callerFirstPending;
     private ExceptionDispatchInfo? _failure;
 
+    /// <summary>
+    /// The threads for a pass bound by memory over <paramref name="elements"/> floats: all of them (<see cref="Gemm.MaxThreads"/>)
+    /// from 2¹⁸ floats (1 MB) up, below that the calling thread alone, since a helper's wake-up then costs more than the
+    /// second core's bandwidth gives back. Shared by the row pass, ReLU, max pooling and mean-only batch norm.
+    /// </summary>
+    internal static int ThreadsForMemoryBound(long elements) => elements < (1 << 18) ? 1 : Gemm.MaxThreads;
+
     /// <summary>How many participants (slots) a call of <paramref name="chunkCount"/> chunks on <paramref name="threads"/> threads has.</summary>
     protected static int Participants(int chunkCount, int threads) => Math.Max(1, Math.Min(threads, chunkCount));
 

@@ -89,7 +89,7 @@ internal static class PoolingKernel
     {
         int planeSize = window.Height * window.Width, outPlaneSize = window.OutputHeight * window.OutputWidth;
         long elements = (long)window.Channels * planeSize;
-        if (elements < MaxPoolJob.MinElementsToSplit || Gemm.MaxThreads == 1)
+        if (ChunkedJob.ThreadsForMemoryBound(elements) == 1)
         {
             Span<int> indices = argmax is null ? [] : MemoryMarshal.Cast<float, int>(argmax.AsSpan(argmaxOffset, window.Channels * outPlaneSize));
             MaxForward(input.AsSpan(inputOffset, window.Channels * planeSize), output.AsSpan(outputOffset, window.Channels * outPlaneSize), indices, window);
@@ -375,8 +375,6 @@ internal static class PoolingKernel
     /// <summary>The max pool's forward, a block of planes per chunk.</summary>
     private sealed class MaxPoolJob : ChunkedJob
     {
-        // Below this many input elements (1 MB) a helper's wake-up costs more than the second core gives back.
-        public const int MinElementsToSplit = 1 << 18;
         private const int ElementsPerChunk = 1 << 16;
 
         [ThreadStatic]
@@ -396,7 +394,7 @@ internal static class PoolingKernel
             (_input, _inputOffset, _output, _outputOffset, _argmax, _argmaxOffset, _window) = (input, inputOffset, output, outputOffset, argmax, argmaxOffset, window);
             try
             {
-                Run((window.Channels + _planesPerChunk - 1) / _planesPerChunk, Gemm.MaxThreads);
+                Run((window.Channels + _planesPerChunk - 1) / _planesPerChunk, ThreadsForMemoryBound((long)window.Channels * planeSize));
             }
             finally
             {

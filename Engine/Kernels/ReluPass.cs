@@ -13,8 +13,6 @@ namespace NeuralCore.Engine.Kernels;
 /// </remarks>
 internal sealed class ReluPass : ChunkedJob
 {
-    // Below this many elements (1 MB) a helper's wake-up costs more than the second core's bandwidth gives back.
-    private const int MinElementsToSplit = 1 << 18;
     private const int ChunkElements = 1 << 15;
 
     [ThreadStatic]
@@ -44,7 +42,7 @@ internal sealed class ReluPass : ChunkedJob
 
     private static void Start(Mode mode, float[] x, int xOffset, float[] dy, int dyOffset, float[] target, int targetOffset, int count)
     {
-        int threads = count < MinElementsToSplit ? 1 : Gemm.MaxThreads;
+        int threads = ThreadsForMemoryBound(count);
         ReluPass job = t_job ??= new ReluPass();
         (job._mode, job._x, job._xOffset, job._dy, job._dyOffset, job._target, job._targetOffset, job._count) =
             (mode, x, xOffset, dy, dyOffset, target, targetOffset, count);

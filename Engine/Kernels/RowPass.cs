@@ -12,8 +12,6 @@ namespace NeuralCore.Engine.Kernels;
 /// </summary>
 internal sealed class RowPass : ChunkedJob
 {
-    // Below this many elements (1 MB) a helper's wake-up costs more than the second core's bandwidth gives back.
-    private const int MinElementsToSplit = 1 << 18;
     private const int RowsPerChunk = 32;
 
     [ThreadStatic]
@@ -34,7 +32,7 @@ internal sealed class RowPass : ChunkedJob
     public static void MultiplyAddRows(float[] source, int sourceOffset, float[] factor, float[] sink, int sinkOffset, int rows, int rowLength)
     {
         long elements = (long)rows * rowLength;
-        int threads = elements < MinElementsToSplit ? 1 : Gemm.MaxThreads;
+        int threads = ThreadsForMemoryBound(elements);
         RowPass job = t_job ??= new RowPass();
         job._source = source;
         job._sourceOffset = sourceOffset;
