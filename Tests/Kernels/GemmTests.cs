@@ -30,6 +30,9 @@ public sealed class GemmTests
 
     private static readonly string[] s_kernels = ["Scalar", "Vector128", "Vector256", "Vector512"];
 
+    // The ways a multi-threaded product is split (GemmSplit): chosen by shape, one part per thread, shared B panels.
+    private static readonly string[] s_splits = ["Auto", "Parts", "SharedPanels"];
+
     // (m, n, k): the degenerate shapes, primes, each kernel's tile sizes ±1 (6×16, 8×32, 4×8, 4×4), k across
     // KC (192 and 256), m across MC (128, 144, 384), n across NC (4064, 4080).
     private static readonly (int M, int N, int K)[] s_shapes =
@@ -44,6 +47,7 @@ public sealed class GemmTests
 
     private GemmKernelKind _savedKernel;
     private int _savedThreads;
+    private GemmSplit _savedSplit;
 
     /// <summary>Saves the global settings the tests change.</summary>
     [SetUp]
@@ -51,6 +55,7 @@ public sealed class GemmTests
     {
         _savedKernel = Gemm.Kernel;
         _savedThreads = Gemm.MaxThreads;
+        _savedSplit = Gemm.Split;
     }
 
     /// <summary>Restores them.</summary>
@@ -59,6 +64,7 @@ public sealed class GemmTests
     {
         Gemm.Kernel = _savedKernel;
         Gemm.MaxThreads = _savedThreads;
+        Gemm.Split = _savedSplit;
     }
 
     /// <summary>All shapes, all four transposition forms, plain alpha = 1, beta = 0.</summary>
@@ -158,12 +164,38 @@ public sealed class GemmTests
         }
     }
 
+    /// <summary>
+    /// The shared-panel split (forced, so that small products take it too) against the reference: every kernel and
+    /// transposition form, 2 and 3 threads, with offsets, alpha, beta and the epilogue, on shapes with one and several
+    /// row blocks (MC), slices of the sum (KC), packing pieces (256 columns) and column panels (NC), and ragged edges.
+    /// </summary>
+    [Test]
+    public void SharedPanelsMatchReference([ValueSource(nameof(s_kernels))] string kernel, [Values(2, 3)] int threads)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        Gemm.Split = GemmSplit.SharedPanels;
+        Gemm.MaxThreads = threads;
+        var rng = new TestRandom(9);
+        foreach ((int m, int n, int k) in new[] { (2, 3, 4), (7, 17, 9), (97, 83, 61), (150, 37, 200), (389, 260, 400), (13, 4100, 20), (800, 33, 5) })
+        {
+            foreach (bool transA in new[] { false, true })
+            {
+                foreach (bool transB in new[] { false, true })
+                {
+                    var c = Case.Create(rng, transA, transB, m, n, k, alpha: -1.5f, beta: 0.75f, padding: 3, epilogue: true);
+                    c.Check($"{kernel} shared panels, {threads} threads, {m}×{n}×{k} transA={transA} transB={transB}");
+                }
+            }
+        }
+    }
+
     /// <summary>The squares are written once per column and bitwise the same for 1, 2 and 3 threads, whichever way C is split.</summary>
     [Test]
-    public void ColumnSquaresOfBIsBitwiseIdenticalForAnyThreadCount([Values(false, true)] bool transB)
+    public void ColumnSquaresOfBIsBitwiseIdenticalForAnyThreadCount([Values(false, true)] bool transB, [ValueSource(nameof(s_splits))] string split)
     {
+        Gemm.Split = Enum.Parse<GemmSplit>(split);
         var rng = new TestRandom(8);
-        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 100, 300), (300, 301, 299), (1, 1000, 784) })
+        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 100, 300), (300, 301, 299), (1, 1000, 784), (600, 300, 700) })
         {
             var c = Case.Create(rng, false, transB, m, n, k, alpha: 1f, beta: 0f, padding: 1, epilogue: false);
             float[] Run(int threads)
@@ -183,11 +215,13 @@ public sealed class GemmTests
     /// <summary>Large enough to use the worker threads: 1, 2 and 3 threads give the same bytes.</summary>
     [Test]
     public void ResultIsBitwiseIdenticalForAnyThreadCount(
-        [Values(false, true)] bool transA, [Values(false, true)] bool transB)
+        [Values(false, true)] bool transA, [Values(false, true)] bool transB, [ValueSource(nameof(s_splits))] string split)
     {
+        Gemm.Split = Enum.Parse<GemmSplit>(split);
         var rng = new TestRandom(4);
-        // (1, n, k): a single row of A takes the matrix-vector path, split by columns.
-        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 784, 100), (301, 299, 300), (1, 1000, 784), (1, 333, 1500) })
+        // (1, n, k): a single row of A takes the matrix-vector path, split by columns. (600, 300, 700) has enough rows
+        // for the shared panels by default, several row blocks and two slices of the sum.
+        foreach ((int m, int n, int k) in new[] { (100, 1000, 784), (1000, 784, 100), (301, 299, 300), (1, 1000, 784), (1, 333, 1500), (600, 300, 700) })
         {
             var c = Case.Create(rng, transA, transB, m, n, k, alpha: 1.25f, beta: 0.5f, padding: 2, epilogue: true);
             Gemm.MaxThreads = 1;
@@ -210,7 +244,8 @@ public sealed class GemmTests
     {
         var rng = new TestRandom(8);
         var first = Case.Create(rng, false, true, 100, 1000, 784, alpha: 1f, beta: 0f, padding: 0, epilogue: true);
-        var second = Case.Create(rng, true, false, 300, 200, 150, alpha: 1f, beta: 0.5f, padding: 1, epilogue: false);
+        // 600 rows: enough for the shared-panel split, whose caller must also finish alone when the workers are taken.
+        var second = Case.Create(rng, true, false, 600, 200, 150, alpha: 1f, beta: 0.5f, padding: 1, epilogue: false);
         Gemm.MaxThreads = 1;
         float[] expectedFirst = first.RunGemm(), expectedSecond = second.RunGemm();
         Gemm.MaxThreads = 2;
@@ -250,9 +285,10 @@ public sealed class GemmTests
 
     /// <summary>After warm-up a call allocates nothing, on one thread and with the workers.</summary>
     [Test]
-    public void SteadyStateCallsAllocateNothing([Values(1, 2)] int threads)
+    public void SteadyStateCallsAllocateNothing([Values(1, 2)] int threads, [Values("Parts", "SharedPanels")] string split)
     {
         Gemm.MaxThreads = threads;
+        Gemm.Split = Enum.Parse<GemmSplit>(split);
         var rng = new TestRandom(5);
         var c = Case.Create(rng, false, true, 100, 1000, 784, alpha: 1f, beta: 0f, padding: 0, epilogue: true);
         for (int i = 0; i < 5; i++)

@@ -51,6 +51,9 @@ public static class Gemm
     /// <summary>The micro-kernel in use; tests switch it to check every kernel on one machine.</summary>
     internal static GemmKernelKind Kernel { get; set; } = DetectKernel();
 
+    /// <summary>How a multi-threaded product is split; tests and benchmarks force either way, the library chooses.</summary>
+    internal static GemmSplit Split { get; set; } = GemmSplit.Auto;
+
     /// <summary>
     /// The most threads one call uses, the calling thread included. Defaults to <see cref="Environment.ProcessorCount"/>;
     /// 1 keeps every call on the calling thread.
@@ -121,6 +124,18 @@ public static class Gemm
         GemmKernelKind kernel = Kernel;
         double perThread = m == 1 ? MinRowTimesMatrixMultiplyAddsPerThread : MinMultiplyAddsPerThread;
         int threads = (int)Math.Clamp(problem.MultiplyAdds / perThread, 1, Math.Max(1, maxThreads));
+        GemmSplit split = Split;
+        if (split == GemmSplit.SharedPanels && m > 1 && maxThreads > 1)
+        {
+            // Forced (tests): the task order and waits run even for products too small to be worth a second thread.
+            GemmPanelJob.Run(kernel, problem, maxThreads);
+            return;
+        }
+        if (threads > 1 && m > 1 && split == GemmSplit.Auto && GemmPanelJob.Suits(kernel, m, threads))
+        {
+            GemmPanelJob.Run(kernel, problem, threads);
+            return;
+        }
         if (threads > 1)
         {
             (int mr, int nr) = GemmDriver.TileShape(kernel);

@@ -82,12 +82,7 @@ internal static class GemmDriver
         float[]? squaresOfB = sumSquaresOfB ? problem.Epilogue.ColumnSquaresOfB : null;
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int k = problem.K;
-        int ldc = problem.Ldc;
-        // Equal slices of the sum rather than KC, KC, ..., remainder: with KC = 384, k = 784 as 264+264+256, not
-        // 384+384+16, whose last pass would reload and store all of C for 16 steps. A multiple of 8 suits the
-        // 8×8 transposes in packing. The slicing depends only on k, never on the thread split.
-        int kSlices = (k + TKernel.Kc - 1) / TKernel.Kc;
-        int kcStep = Math.Min(RoundUp((k + kSlices - 1) / kSlices, 8), k);
+        int kcStep = SliceDepth<TKernel>(k);
         // Sized for the whole product, not this part: a thread may run any part (they are handed out as threads come
         // free), and a buffer sized by the first part it ran would grow, allocating, when it later ran a larger one.
         int mcMax = Math.Min(TKernel.Mc, RoundUp(problem.M, mr));
@@ -96,7 +91,6 @@ internal static class GemmDriver
         ref float packedA = ref workspace.PackedA((mcMax * kcStep) + GemmPacking.PackASlack); // (MC, KC), MR-row slivers
         ref float packedB = ref workspace.PackedB(kcStep * ncMax);   // (KC, NC) as NR-column slivers
         ref float scratch = ref workspace.Tile(mr * nr);            // (MR, NR) for ragged edge tiles
-        ref float c = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.C), problem.COffset);
 
         for (int jc = colStart; jc < colEnd; jc += TKernel.Nc)              // loop 5: NC columns of C and B
         {
@@ -111,39 +105,70 @@ internal static class GemmDriver
                         squaresOfB.AsSpan(problem.Epilogue.ColumnSquaresOfBOffset + jc, nc));
                 }
 
-                // The first slice applies beta (and skips reading C when beta = 0); the last one the epilogue.
-                GemmTileStore store = new(problem.Alpha, pc == 0 ? problem.Beta : 1f,
-                    readC: pc > 0 || problem.Beta != 0f, problem.Epilogue, applyEpilogue: pc + kc == k);
-                GemmTileStore plain = store.PlainProduct;
+                GemmTileStore store = SliceStore(problem, pc, kc);
 
                 for (int ic = rowStart; ic < rowEnd; ic += TKernel.Mc)       // loop 3: MC rows of C and A
                 {
                     int mc = Math.Min(TKernel.Mc, rowEnd - ic);
                     GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, ref packedA);
+                    MultiplyBlock<TKernel>(problem, ic, mc, jc, nc, kc, ref packedA, ref packedB, ref scratch, store);
+                }
+            }
+        }
+    }
 
-                    for (int jr = 0; jr < nc; jr += nr)                      // loop 2: one B sliver, kept in L1
-                    {
-                        ref float bSliver = ref Unsafe.Add(ref packedB, jr * kc);
-                        int j = jc + jr;
-                        int cols = Math.Min(nr, nc - jr);
-                        for (int ir = 0; ir < mc; ir += mr)                  // loop 1: A slivers stream from L2
-                        {
-                            ref float aSliver = ref Unsafe.Add(ref packedA, ir * kc);
-                            int i = ic + ir;
-                            int rows = Math.Min(mr, mc - ir);
-                            ref float cTile = ref Unsafe.Add(ref c, ((nint)i * ldc) + j);
-                            if (rows == mr && cols == nr)
-                            {
-                                TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, j);
-                            }
-                            else
-                            {
-                                // A ragged edge: compute the full tile into scratch, then store only what lies in C.
-                                TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0);
-                                StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
-                            }
-                        }
-                    }
+    /// <summary>
+    /// The depth of one slice of the sum (loop 4's step). Equal slices rather than KC, KC, ..., remainder: with KC = 384,
+    /// k = 784 as 264+264+256, not 384+384+16, whose last pass would reload and store all of C for 16 steps. A multiple
+    /// of 8 suits the 8×8 transposes in packing. It depends only on k, never on the thread split, and with it every
+    /// rounding of the result.
+    /// </summary>
+    public static int SliceDepth<TKernel>(int k)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int kSlices = (k + TKernel.Kc - 1) / TKernel.Kc;
+        return Math.Min(RoundUp((k + kSlices - 1) / kSlices, 8), k);
+    }
+
+    /// <summary>How the slice of the sum that starts at <paramref name="pc"/> stores its tiles: the first applies beta
+    /// (and skips reading C when beta = 0), the last one the epilogue, the others add to C.</summary>
+    public static GemmTileStore SliceStore(in GemmProblem problem, int pc, int kc) =>
+        new(problem.Alpha, pc == 0 ? problem.Beta : 1f, readC: pc > 0 || problem.Beta != 0f, problem.Epilogue,
+            applyEpilogue: pc + kc == problem.K);
+
+    /// <summary>
+    /// Loops 2 and 1: C[ic..ic+mc, jc..jc+nc] (+)= packed A block · packed B panel over one KC slice of the sum, stored
+    /// through <paramref name="store"/>. <paramref name="scratch"/> holds one MR×NR tile for the ragged edges.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyBlock<TKernel>(in GemmProblem problem, int ic, int mc, int jc, int nc, int kc,
+        ref float packedA, ref float packedB, ref float scratch, in GemmTileStore store)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        int ldc = problem.Ldc;
+        ref float c = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.C), problem.COffset);
+        GemmTileStore plain = store.PlainProduct;
+        for (int jr = 0; jr < nc; jr += nr)                      // loop 2: one B sliver, kept in L1
+        {
+            ref float bSliver = ref Unsafe.Add(ref packedB, jr * kc);
+            int j = jc + jr;
+            int cols = Math.Min(nr, nc - jr);
+            for (int ir = 0; ir < mc; ir += mr)                  // loop 1: A slivers stream from L2
+            {
+                ref float aSliver = ref Unsafe.Add(ref packedA, ir * kc);
+                int i = ic + ir;
+                int rows = Math.Min(mr, mc - ir);
+                ref float cTile = ref Unsafe.Add(ref c, ((nint)i * ldc) + j);
+                if (rows == mr && cols == nr)
+                {
+                    TKernel.Run(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, j);
+                }
+                else
+                {
+                    // A ragged edge: compute the full tile into scratch, then store only what lies in C.
+                    TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0);
+                    StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
                 }
             }
         }
@@ -219,5 +244,5 @@ internal static class GemmDriver
         }
     }
 
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

@@ -36,6 +36,15 @@ internal sealed class GemmWorkspace
     /// <summary>At least <paramref name="length"/> floats for packed B, 64-byte aligned.</summary>
     public ref float PackedB(int length) => ref Ensure(ref _packedB, ref _packedBStart, length);
 
+    /// <summary>The packed-B buffer itself, for sharing with other threads: at least <paramref name="length"/> floats
+    /// from <paramref name="start"/>, which is 64-byte aligned.</summary>
+    public float[] PackedBArray(int length, out int start)
+    {
+        _ = Ensure(ref _packedB, ref _packedBStart, length);
+        start = _packedBStart;
+        return _packedB;
+    }
+
     /// <summary>At least <paramref name="length"/> floats for one scratch C tile, 64-byte aligned.</summary>
     public ref float Tile(int length) => ref Ensure(ref _tile, ref _tileStart, length);
 

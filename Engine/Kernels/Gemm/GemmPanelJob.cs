@@ -1,0 +1,257 @@
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace NeuralCore.Engine.Kernels;
+
+/// <summary>
+/// A multi-threaded GEMM in which the threads share each packed panel of B, as BLIS and OpenBLAS do on cores with
+/// private L2 caches: the panel (KC×NC) is packed once, in pieces, by whichever threads are free, and every thread
+/// multiplies its own packed MC-row blocks of A against the whole panel. Nothing is packed twice, where a split of C
+/// into one part per thread packs all of A once per column part (or all of B once per row part).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The work is a list of tasks in the order one thread would do it. For each step s (a KC slice of the sum within an
+/// NC panel of columns): first the pieces of the B panel, then the MC-row blocks of C. Tasks are taken in that order
+/// (<see cref="ChunkedJob.TryTakeChunk"/> hands out chunk numbers in sequence), and each waits only for tasks with
+/// smaller numbers: a block for its step's pieces and for the same block of the step before (the C tile's previous
+/// partial sum); a piece for the previous step's pieces (the running column sums of squares) and for the blocks of
+/// step s − 2, the last readers of the buffer it overwrites (two panels alternate, so packing step s + 1 overlaps the
+/// blocks of step s). Every taken task is being run by a thread, so the earliest unfinished one can always proceed:
+/// no deadlock, whether the helper comes at once, late or never.
+/// </para>
+/// <para>
+/// Each tile's sum is that of a single thread: the same micro-kernel over the same KC slices, added to C in slice
+/// order. Which thread runs a task changes nothing, so the result is bitwise the same for any thread count.
+/// </para>
+/// </remarks>
+internal sealed class GemmPanelJob : ChunkedJob
+{
+    // Columns per packing piece: 256 columns × KC 384 is 384 KiB of B, a few tenths of a millisecond to pack, small
+    // enough that two threads share a panel's packing evenly and large enough that a piece's overhead is negligible.
+    private const int PieceColumns = 256;
+
+    [ThreadStatic]
+    private static GemmPanelJob? t_job;
+
+    // The two packed B panels, owned by the job (so by its calling thread): every participant reads them.
+    private readonly GemmWorkspace _panels = new();
+    private float[] _panelArray = [];
+    private int _panelStart;
+
+    private GemmKernelKind _kind;
+    private GemmProblem _problem;
+    private int _kcStep;
+    private int _kSlices;
+    private int _ncStep;
+    private int _panelLength;
+    private int _mc;
+    private int _pieces;
+    private int _blocks;
+    private int _tasksPerStep;
+
+    // Per step: pieces packed, blocks multiplied. Per block: the number of steps it has finished.
+    private int[] _piecesDone = [];
+    private int[] _blocksDone = [];
+    private int[] _blockSteps = [];
+    private int _aborted;
+
+    /// <summary>
+    /// Whether the shared-panel split suits a product of <paramref name="m"/> rows on <paramref name="threads"/>
+    /// threads: it deals out MC-row blocks, so it needs a few per thread to balance them (the last one taken sets the
+    /// finish). For fewer rows (the MLP's batch of 100) a split of C's columns balances better.
+    /// </summary>
+    public static bool Suits(GemmKernelKind kind, int m, int threads) => m >= Mc(kind) * 4 * threads;
+
+    /// <summary>Runs <paramref name="problem"/> on up to <paramref name="threads"/> threads, the B panels shared.</summary>
+    public static void Run(GemmKernelKind kind, in GemmProblem problem, int threads)
+    {
+        GemmPanelJob job = t_job ??= new GemmPanelJob();
+        job._kind = kind;
+        job._problem = problem;
+        try
+        {
+            int tasks = kind switch
+            {
+                GemmKernelKind.Vector512 => job.Plan<GemmMicroKernel512>(),
+                GemmKernelKind.Vector256 => job.Plan<GemmMicroKernel256>(),
+                GemmKernelKind.Vector128 => job.Plan<GemmMicroKernel128>(),
+                _ => job.Plan<GemmMicroKernelScalar>(),
+            };
+            job.Run(tasks, threads);
+        }
+        finally
+        {
+            job._problem = default; // keeps no reference to the caller's matrices
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Participate(int slot)
+    {
+        switch (_kind)
+        {
+            case GemmKernelKind.Vector512:
+                Participate<GemmMicroKernel512>(slot);
+                break;
+            case GemmKernelKind.Vector256:
+                Participate<GemmMicroKernel256>(slot);
+                break;
+            case GemmKernelKind.Vector128:
+                Participate<GemmMicroKernel128>(slot);
+                break;
+            default:
+                Participate<GemmMicroKernelScalar>(slot);
+                break;
+        }
+    }
+
+    private static int Mc(GemmKernelKind kind) => kind switch
+    {
+        GemmKernelKind.Vector512 => GemmMicroKernel512.Mc,
+        GemmKernelKind.Vector256 => GemmMicroKernel256.Mc,
+        GemmKernelKind.Vector128 => GemmMicroKernel128.Mc,
+        _ => GemmMicroKernelScalar.Mc,
+    };
+
+    /// <summary>Sets the slicing, sizes the panels and the counters, and returns the number of tasks.</summary>
+    private int Plan<TKernel>()
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int m = _problem.M, n = _problem.N, k = _problem.K;
+        _kcStep = GemmDriver.SliceDepth<TKernel>(k);
+        _kSlices = (k + _kcStep - 1) / _kcStep;
+        _ncStep = Math.Min(TKernel.Nc, GemmDriver.RoundUp(n, TKernel.Nr));
+        _panelLength = GemmDriver.RoundUp(_kcStep * _ncStep, 16); // keeps the second panel 64-byte aligned
+        _pieces = (_ncStep + PieceColumns - 1) / PieceColumns;
+        // Blocks of at most MC rows, as many as MC needs but equal in size, and whole tiles, so that the last block
+        // is not a sliver that leaves one thread idle while the other finishes a full one.
+        int blocks = (m + TKernel.Mc - 1) / TKernel.Mc;
+        _mc = GemmDriver.RoundUp((m + blocks - 1) / blocks, TKernel.Mr);
+        _blocks = (m + _mc - 1) / _mc;
+        _tasksPerStep = _pieces + _blocks;
+        int steps = ((n + _ncStep - 1) / _ncStep) * _kSlices;
+
+        _panelArray = _panels.PackedBArray(2 * _panelLength, out _panelStart);
+        EnsureCleared(ref _piecesDone, steps);
+        EnsureCleared(ref _blocksDone, steps);
+        EnsureCleared(ref _blockSteps, _blocks);
+        Volatile.Write(ref _aborted, 0);
+        return steps * _tasksPerStep;
+    }
+
+    private static void EnsureCleared(ref int[] counters, int length)
+    {
+        if (counters.Length < length)
+        {
+            counters = new int[length];
+        }
+        else
+        {
+            Array.Clear(counters, 0, length);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Participate<TKernel>(int slot)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        _ = slot; // the buffers are per thread (GemmWorkspace.Current), whichever slot it has
+        GemmWorkspace workspace = GemmWorkspace.Current;
+        ref float packedA = ref workspace.PackedA((Math.Min(TKernel.Mc, GemmDriver.RoundUp(_problem.M, TKernel.Mr)) * _kcStep) + GemmPacking.PackASlack);
+        ref float scratch = ref workspace.Tile(TKernel.Mr * TKernel.Nr);
+        try
+        {
+            while (TryTakeChunk(slot, out int task))
+            {
+                int step = task / _tasksPerStep;
+                int index = task % _tasksPerStep;
+                bool done = index < _pieces
+                    ? PackPiece<TKernel>(step, index)
+                    : MultiplyBlock<TKernel>(step, index - _pieces, ref packedA, ref scratch);
+                if (!done)
+                {
+                    return; // another participant failed: its exception is rethrown on the calling thread
+                }
+            }
+        }
+        catch
+        {
+            Volatile.Write(ref _aborted, 1); // the others stop waiting for tasks that will never finish
+            throw;
+        }
+    }
+
+    private bool PackPiece<TKernel>(int step, int piece)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        if ((step >= 1 && !WaitFor(ref _piecesDone[step - 1], _pieces)) || (step >= 2 && !WaitFor(ref _blocksDone[step - 2], _blocks)))
+        {
+            return false;
+        }
+        (int jc, int nc, int pc, int kc) = Step(step);
+        int first = piece * PieceColumns;
+        if (first < nc)
+        {
+            int width = Math.Min(PieceColumns, nc - first);
+            ref float panel = ref Panel(step);
+            ref float packed = ref Unsafe.Add(ref panel, (nint)first * kc);
+            GemmPacking.PackB<TKernel>(_problem, pc, kc, jc + first, width, ref packed);
+            if (_problem.Epilogue.ColumnSquaresOfB is { } squares)
+            {
+                GemmPacking.AddColumnSquares<TKernel>(ref packed, kc, width,
+                    squares.AsSpan(_problem.Epilogue.ColumnSquaresOfBOffset + jc + first, width));
+            }
+        }
+        Interlocked.Increment(ref _piecesDone[step]); // a full fence: publishes the packed piece
+        return true;
+    }
+
+    private bool MultiplyBlock<TKernel>(int step, int block, ref float packedA, ref float scratch)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[block], step))
+        {
+            return false;
+        }
+        (int jc, int nc, int pc, int kc) = Step(step);
+        int ic = block * _mc;
+        int mc = Math.Min(_mc, _problem.M - ic);
+        GemmPacking.PackA<TKernel>(_problem, ic, mc, pc, kc, ref packedA);
+        GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
+        GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, jc, nc, kc, ref packedA, ref Panel(step), ref scratch, store);
+        Volatile.Write(ref _blockSteps[block], step + 1);
+        Interlocked.Increment(ref _blocksDone[step]);
+        return true;
+    }
+
+    /// <summary>Step <paramref name="step"/>'s columns and slice of the sum: NC panels outside, KC slices inside.</summary>
+    private (int Jc, int Nc, int Pc, int Kc) Step(int step)
+    {
+        int jc = step / _kSlices * _ncStep;
+        int pc = step % _kSlices * _kcStep;
+        return (jc, Math.Min(_ncStep, _problem.N - jc), pc, Math.Min(_kcStep, _problem.K - pc));
+    }
+
+    private ref float Panel(int step) =>
+        ref Unsafe.Add(ref _panelArray[_panelStart], (nint)(step & 1) * _panelLength);
+
+    /// <summary>Spins until <paramref name="counter"/> reaches <paramref name="target"/>; false if the job was aborted.</summary>
+    private bool WaitFor(ref int counter, int target)
+    {
+        if (Volatile.Read(ref counter) >= target)
+        {
+            return true;
+        }
+        SpinWait spin = default;
+        while (Volatile.Read(ref counter) < target)
+        {
+            if (Volatile.Read(ref _aborted) != 0)
+            {
+                return false;
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        return true;
+    }
+}
