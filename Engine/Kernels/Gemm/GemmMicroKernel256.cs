@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Threading;
 
 namespace NeuralCore.Engine.Kernels;
 
@@ -41,15 +40,14 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
         // cRow_Half: row 0..5 of the tile, columns 0..7 (half 0) or 8..15 (half 1).
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        // Load the C tile's cache lines now (both ends of each row, which may straddle two lines): they arrive
-        // while the loop below runs, instead of stalling the stores at the end. C is too big for L2, so without
-        // this each tile would wait on L3 once per KC slice. (A load stands in for a prefetch instruction, which
-        // .NET exposes only through pointers.)
+        // Start the C tile's cache lines on their way now (both ends of each row, which may straddle two lines): they
+        // arrive while the loop below runs, instead of stalling the stores at the end. C is too big for L2, so without
+        // this each tile would wait on L3 (or memory) once per KC slice.
         ref float cRow = ref c;
         for (int r = 0; r < 6; r++)
         {
-            _ = Volatile.Read(ref cRow);
-            _ = Volatile.Read(ref Unsafe.Add(ref cRow, 15));
+            CacheHint.Prefetch(ref cRow);
+            CacheHint.Prefetch(ref Unsafe.Add(ref cRow, 15));
             cRow = ref Unsafe.Add(ref cRow, ldc);
         }
 
