@@ -49,6 +49,11 @@ internal sealed class GemmPanelJob : ChunkedJob
     private int _pieces;
     private int _blocks;
     private int _tasksPerStep;
+    private int _lastStep;
+    private int _lastBlocks;
+
+    /// <summary>Whether the last step deals half-height blocks (on by default; off only to measure what it gives).</summary>
+    internal static bool HalveLast { get; set; } = true;
 
     // Per step: pieces packed, blocks multiplied. Per block: the number of steps it has finished.
     private int[] _piecesDone = [];
@@ -127,17 +132,20 @@ internal sealed class GemmPanelJob : ChunkedJob
         // Blocks of at most MC rows, as many as MC needs but equal in size, and whole tiles, so that the last block
         // is not a sliver that leaves one thread idle while the other finishes a full one.
         int blocks = (m + TKernel.Mc - 1) / TKernel.Mc;
-        _mc = GemmDriver.RoundUp((m + blocks - 1) / blocks, TKernel.Mr);
+        // A multiple of two tiles, so that the last step's half-height blocks each lie within one block of the others.
+        _mc = GemmDriver.RoundUp((m + blocks - 1) / blocks, 2 * TKernel.Mr);
         _blocks = (m + _mc - 1) / _mc;
         _tasksPerStep = _pieces + _blocks;
         int steps = ((n + _ncStep - 1) / _ncStep) * _kSlices;
+        _lastStep = steps - 1;
+        _lastBlocks = HalveLast && _mc >= 2 * TKernel.Mr ? (m + (_mc / 2) - 1) / (_mc / 2) : _blocks;
 
         _panelArray = _panels.PackedBArray(2 * _panelLength, out _panelStart);
         EnsureCleared(ref _piecesDone, steps);
         EnsureCleared(ref _blocksDone, steps);
         EnsureCleared(ref _blockSteps, _blocks);
         Volatile.Write(ref _aborted, 0);
-        return steps * _tasksPerStep;
+        return (_lastStep * _tasksPerStep) + _pieces + _lastBlocks;
     }
 
     private static void EnsureCleared(ref int[] counters, int length)
@@ -164,8 +172,8 @@ internal sealed class GemmPanelJob : ChunkedJob
         {
             while (TryTakeChunk(slot, out int task))
             {
-                int step = task / _tasksPerStep;
-                int index = task % _tasksPerStep;
+                int step = Math.Min(task / _tasksPerStep, _lastStep); // the last step may have more blocks than the others
+                int index = task - (step * _tasksPerStep);
                 bool done = index < _pieces
                     ? PackPiece<TKernel>(step, index)
                     : MultiplyBlock<TKernel>(step, index - _pieces, ref packedA, ref scratch);
@@ -210,17 +218,23 @@ internal sealed class GemmPanelJob : ChunkedJob
     private bool MultiplyBlock<TKernel>(int step, int block, ref float packedA, ref float scratch)
         where TKernel : struct, IGemmMicroKernel
     {
-        if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[block], step))
+        // The last step deals blocks of half the height (when HalveLast), so that the threads finish within half a
+        // block of each other.
+        int height = step == _lastStep && _lastBlocks != _blocks ? _mc / 2 : _mc;
+        int ic = block * height;
+        if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[ic / _mc], step))
         {
             return false;
         }
         (int jc, int nc, int pc, int kc) = Step(step);
-        int ic = block * _mc;
-        int mc = Math.Min(_mc, _problem.M - ic);
+        int mc = Math.Min(height, _problem.M - ic);
         GemmPacking.PackA<TKernel>(_problem, ic, mc, pc, kc, ref packedA);
         GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
         GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, jc, nc, kc, ref packedA, ref Panel(step), ref scratch, store);
-        Volatile.Write(ref _blockSteps[block], step + 1);
+        if (height == _mc)
+        {
+            Volatile.Write(ref _blockSteps[block], step + 1);
+        }
         Interlocked.Increment(ref _blocksDone[step]);
         return true;
     }
