@@ -67,8 +67,20 @@ internal static class GemmPacking
             int p = 0;
             if (Avx.IsSupported && rows == mr && mr <= 8 && mr >= 6)
             {
+                // The next sliver's rows, fetched while this one is transposed: each row is only KC floats (a few
+                // dozen lines), too short for the hardware prefetcher to pick up MR new streams before they end.
+                // Measured 0.5–1.5 % faster at 1024³ and 2048³ on one and two threads (alternating in one process).
+                int ahead = Math.Min(mr, problem.M - (ic + ir + mr));
+                ref float next = ref Unsafe.Add(ref src, mr * lda);
                 for (; p <= kc - 8; p += 8)
                 {
+                    if ((p & 15) == 0)
+                    {
+                        for (int r = 0; r < ahead; r++)
+                        {
+                            CacheHint.Prefetch(ref Unsafe.Add(ref next, (r * lda) + p));
+                        }
+                    }
                     Transpose8x8(ref Unsafe.Add(ref src, p), lda, mr, ref Unsafe.Add(ref sliver, (nint)p * mr), mr);
                 }
             }
