@@ -31,9 +31,12 @@ namespace NeuralCore.Engine.Kernels;
 /// stored, so nothing outside A, B or C is ever read or written.
 /// </para>
 /// <para>
-/// Threads split C into a grid of row and column ranges (<see cref="GemmPartition"/>), never the sum, so every
-/// element is computed by the same sequence of operations whatever the thread count: results are bitwise
-/// identical for 1, 2 or 64 threads. Products too small to repay waking a thread run on the caller's thread.
+/// Threads never split the sum, so every element is computed by the same sequence of operations whatever the
+/// thread count: results are bitwise identical for 1, 2 or 64 threads. When C has a few MC-row blocks per thread
+/// (<see cref="GemmPanelJob"/>), the threads share each packed B panel, as BLIS and OpenBLAS do: its pieces are
+/// packed once, by whichever thread is free, and the blocks of C's rows are dealt out in loop order. Otherwise (the
+/// MLP's batch of 100 rows) C is cut into one row × column part per thread (<see cref="GemmPartition"/>), each
+/// packing what it needs. Products too small to repay waking a thread run on the caller's thread.
 /// </para>
 /// </remarks>
 public static class Gemm

