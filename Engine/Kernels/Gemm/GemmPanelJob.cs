@@ -11,14 +11,20 @@ namespace NeuralCore.Engine.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The work is a list of tasks in the order one thread would do it. For each step s (a KC slice of the sum within an
-/// NC panel of columns): first the pieces of the B panel, then the MC-row blocks of C. Tasks are taken in that order
-/// (<see cref="ChunkedJob.TryTakeChunk"/> hands out chunk numbers in sequence), and each waits only for tasks with
-/// smaller numbers: a block for its step's pieces and for the same block of the step before (the C tile's previous
-/// partial sum); a piece for the previous step's pieces (the running column sums of squares) and for the blocks of
-/// step s − 2, the last readers of the buffer it overwrites (two panels alternate, so packing step s + 1 overlaps the
-/// blocks of step s). Every taken task is being run by a thread, so the earliest unfinished one can always proceed:
-/// no deadlock, whether the helper comes at once, late or never.
+/// The work goes in steps, in the order one thread would do it: each step s is a KC slice of the sum within an NC
+/// panel of columns, and holds the pieces of its B panel and the MC-row blocks of C. Every thread walks the steps in
+/// order; in each it first takes pieces to pack (from a shared counter) until none is left, then blocks to multiply,
+/// until none is left. The caller takes blocks from the top of C and the helpers from the bottom, so each thread keeps
+/// to the same rows from step to step (their partial sums stay in its caches: measured 1.5–2.5 % faster at 1024³ and
+/// 2048³ than dealing blocks out in order), and where the two meet the balance is set by who comes first.
+/// </para>
+/// <para>
+/// A task waits only for tasks that are already taken: a block for its step's pieces (taken before any thread reached
+/// the step's blocks) and for its rows' block of the step before (a thread moves on only when every block of its step
+/// is taken); a piece for the previous step's pieces (the running column sums of squares) and for the blocks of step
+/// s − 2, the last readers of the buffer it overwrites (two panels alternate, so packing step s + 1 overlaps the
+/// blocks of step s). A taken task is being run by a thread that waits only on earlier steps, so the earliest
+/// unfinished one always proceeds: no deadlock, whether the helpers come at once, late or never.
 /// </para>
 /// <para>
 /// Each tile's sum is that of a single thread: the same micro-kernel over the same KC slices, added to C in slice
@@ -48,16 +54,15 @@ internal sealed class GemmPanelJob : ChunkedJob
     private int _mc;
     private int _pieces;
     private int _blocks;
-    private int _tasksPerStep;
     private int _lastStep;
     private int _lastBlocks;
 
-    /// <summary>Whether the last step deals half-height blocks (on by default; off only to measure what it gives).</summary>
-    internal static bool HalveLast { get; set; } = true;
-
-    // Per step: pieces packed, blocks multiplied. Per block: the number of steps it has finished.
+    // Per step: the next piece to take, pieces packed, blocks multiplied, and the blocks not yet taken as [front, back)
+    // in one long (front in the low half) so that both ends move by compare-and-swap. Per block: steps finished.
+    private int[] _nextPiece = [];
     private int[] _piecesDone = [];
     private int[] _blocksDone = [];
+    private long[] _untaken = [];
     private int[] _blockSteps = [];
     private int _aborted;
 
@@ -76,14 +81,15 @@ internal sealed class GemmPanelJob : ChunkedJob
         job._problem = problem;
         try
         {
-            int tasks = kind switch
+            int blocks = kind switch
             {
                 GemmKernelKind.Vector512 => job.Plan<GemmMicroKernel512>(),
                 GemmKernelKind.Vector256 => job.Plan<GemmMicroKernel256>(),
                 GemmKernelKind.Vector128 => job.Plan<GemmMicroKernel128>(),
                 _ => job.Plan<GemmMicroKernelScalar>(),
             };
-            job.Run(tasks, threads);
+            job.Run(blocks, threads); // no more threads than blocks; the chunks themselves are not used
+
         }
         finally
         {
@@ -119,7 +125,7 @@ internal sealed class GemmPanelJob : ChunkedJob
         _ => GemmMicroKernelScalar.Mc,
     };
 
-    /// <summary>Sets the slicing, sizes the panels and the counters, and returns the number of tasks.</summary>
+    /// <summary>Sets the slicing, sizes the panels and the counters, and returns the number of row blocks.</summary>
     private int Plan<TKernel>()
         where TKernel : struct, IGemmMicroKernel
     {
@@ -135,17 +141,27 @@ internal sealed class GemmPanelJob : ChunkedJob
         // A multiple of two tiles, so that the last step's half-height blocks each lie within one block of the others.
         _mc = GemmDriver.RoundUp((m + blocks - 1) / blocks, 2 * TKernel.Mr);
         _blocks = (m + _mc - 1) / _mc;
-        _tasksPerStep = _pieces + _blocks;
         int steps = ((n + _ncStep - 1) / _ncStep) * _kSlices;
         _lastStep = steps - 1;
-        _lastBlocks = HalveLast && _mc >= 2 * TKernel.Mr ? (m + (_mc / 2) - 1) / (_mc / 2) : _blocks;
+        // The last step deals blocks of half the height, so that the threads finish within half a block of each other
+        // (about 1 % at 1024³ on two threads).
+        _lastBlocks = (m + (_mc / 2) - 1) / (_mc / 2);
 
         _panelArray = _panels.PackedBArray(2 * _panelLength, out _panelStart);
+        EnsureCleared(ref _nextPiece, steps);
         EnsureCleared(ref _piecesDone, steps);
         EnsureCleared(ref _blocksDone, steps);
         EnsureCleared(ref _blockSteps, _blocks);
+        if (_untaken.Length < steps)
+        {
+            _untaken = new long[steps];
+        }
+        for (int step = 0; step < steps; step++)
+        {
+            _untaken[step] = (long)(step == _lastStep ? _lastBlocks : _blocks) << 32;
+        }
         Volatile.Write(ref _aborted, 0);
-        return (_lastStep * _tasksPerStep) + _pieces + _lastBlocks;
+        return _blocks;
     }
 
     private static void EnsureCleared(ref int[] counters, int length)
@@ -164,22 +180,29 @@ internal sealed class GemmPanelJob : ChunkedJob
     private void Participate<TKernel>(int slot)
         where TKernel : struct, IGemmMicroKernel
     {
-        _ = slot; // the buffers are per thread (GemmWorkspace.Current), whichever slot it has
         GemmWorkspace workspace = GemmWorkspace.Current;
         ref float packedA = ref workspace.PackedA((Math.Min(TKernel.Mc, GemmDriver.RoundUp(_problem.M, TKernel.Mr)) * _kcStep) + GemmPacking.PackASlack);
         ref float scratch = ref workspace.Tile(TKernel.Mr * TKernel.Nr);
+        bool fromTop = slot == 0;
         try
         {
-            while (TryTakeChunk(slot, out int task))
+            for (int step = 0; step <= _lastStep; step++)
             {
-                int step = Math.Min(task / _tasksPerStep, _lastStep); // the last step may have more blocks than the others
-                int index = task - (step * _tasksPerStep);
-                bool done = index < _pieces
-                    ? PackPiece<TKernel>(step, index)
-                    : MultiplyBlock<TKernel>(step, index - _pieces, ref packedA, ref scratch);
-                if (!done)
+                int piece;
+                while ((piece = Interlocked.Increment(ref _nextPiece[step]) - 1) < _pieces)
                 {
-                    return; // another participant failed: its exception is rethrown on the calling thread
+                    if (!PackPiece<TKernel>(step, piece))
+                    {
+                        return; // another participant failed: its exception is rethrown on the calling thread
+                    }
+                }
+                int block;
+                while ((block = TakeBlock(step, fromTop)) >= 0)
+                {
+                    if (!MultiplyBlock<TKernel>(step, block, ref packedA, ref scratch))
+                    {
+                        return;
+                    }
                 }
             }
         }
@@ -218,9 +241,7 @@ internal sealed class GemmPanelJob : ChunkedJob
     private bool MultiplyBlock<TKernel>(int step, int block, ref float packedA, ref float scratch)
         where TKernel : struct, IGemmMicroKernel
     {
-        // The last step deals blocks of half the height (when HalveLast), so that the threads finish within half a
-        // block of each other.
-        int height = step == _lastStep && _lastBlocks != _blocks ? _mc / 2 : _mc;
+        int height = step == _lastStep ? _mc / 2 : _mc;
         int ic = block * height;
         if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[ic / _mc], step))
         {
@@ -237,6 +258,25 @@ internal sealed class GemmPanelJob : ChunkedJob
         }
         Interlocked.Increment(ref _blocksDone[step]);
         return true;
+    }
+
+    /// <summary>Takes the first (or last) block of <paramref name="step"/> not yet taken; −1 when all are.</summary>
+    private int TakeBlock(int step, bool fromTop)
+    {
+        while (true)
+        {
+            long untaken = Volatile.Read(ref _untaken[step]);
+            int front = (int)untaken, back = (int)(untaken >> 32);
+            if (front >= back)
+            {
+                return -1;
+            }
+            long rest = fromTop ? ((long)back << 32) | (uint)(front + 1) : ((long)(back - 1) << 32) | (uint)front;
+            if (Interlocked.CompareExchange(ref _untaken[step], rest, untaken) == untaken)
+            {
+                return fromTop ? front : back - 1;
+            }
+        }
     }
 
     /// <summary>Step <paramref name="step"/>'s columns and slice of the sum: NC panels outside, KC slices inside.</summary>
