@@ -34,7 +34,8 @@ namespace NeuralCore.Engine.Kernels;
 /// Threads never split the sum, so every element is computed by the same sequence of operations whatever the
 /// thread count: results are bitwise identical for 1, 2 or 64 threads. When C has a few MC-row blocks per thread
 /// (<see cref="GemmPanelJob"/>), the threads share each packed B panel, as BLIS and OpenBLAS do: its pieces are
-/// packed once, by whichever thread is free, and the blocks of C's rows are dealt out in loop order. Otherwise (the
+/// packed once, by whichever thread is free, and the blocks of C's rows are taken from its two ends, the caller from
+/// the top and the helpers from the bottom, so that each thread keeps its rows from slice to slice. Otherwise (the
 /// MLP's batch of 100 rows) C is cut into one row × column part per thread (<see cref="GemmPartition"/>), each
 /// packing what it needs. Products too small to repay waking a thread run on the caller's thread.
 /// </para>

@@ -23,8 +23,9 @@ namespace NeuralCore.Engine.Kernels;
 /// the step's blocks) and for its rows' block of the step before (a thread moves on only when every block of its step
 /// is taken); a piece for the previous step's pieces (the running column sums of squares) and for the blocks of step
 /// s − 2, the last readers of the buffer it overwrites (two panels alternate, so packing step s + 1 overlaps the
-/// blocks of step s). A taken task is being run by a thread that waits only on earlier steps, so the earliest
-/// unfinished one always proceeds: no deadlock, whether the helpers come at once, late or never.
+/// blocks of step s). Ordering the tasks as one thread would do them (steps in order, a step's pieces before its
+/// blocks), every wait is for a task earlier in that order and already taken, so being run; the earliest unfinished
+/// task waits for nothing and always proceeds: no deadlock, whether the helpers come at once, late or never.
 /// </para>
 /// <para>
 /// Each tile's sum is that of a single thread: the same micro-kernel over the same KC slices, added to C in slice
