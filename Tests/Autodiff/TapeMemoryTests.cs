@@ -140,20 +140,8 @@ public sealed class TapeMemoryTests
         {
             Step(); // warm-up: fills the pools and the idle headers, JIT-compiles
         }
-        // The quietest of three windows of 10 steps: once in a while something outside the step allocates on this
-        // thread during a window (7 KB was seen once in CI, in the full suite, never alone; a shared array pool trimmed
-        // by another test's garbage collection would do it), while a per-step allocation shows in every window.
         const int Steps = 10;
-        long perStep = long.MaxValue;
-        for (int window = 0; window < 3; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < Steps; i++)
-            {
-                Step();
-            }
-            perStep = Math.Min(perStep, (GC.GetAllocatedBytesForCurrentThread() - before) / Steps);
-        }
+        long perStep = AllocationWindows.QuietestWindow(Step, Steps) / Steps;
 
         // The slack (64 B per step) is less than one small array (≥ 32 B) or header (48 B) for each of two ops: a
         // per-op allocation anywhere in the step breaks the bound.
