@@ -34,7 +34,10 @@ public sealed class GemmTests
     private static readonly string[] s_splits = ["Auto", "Parts", "SharedPanels"];
 
     // (m, n, k): the degenerate shapes, primes, each kernel's tile sizes ±1 (6×16, 8×32, 4×8, 4×4), k across
-    // KC (192 and 256), m across MC (128, 144, 384), n across NC (4064, 4080).
+    // KC (192 and 256), m across MC (128, 144, 384), n across NC (4064, 4080). Rows 6·i + 4 end on the AVX2 kernel's
+    // short 4-row tile (full width or ragged); up to 2·MC rows take the few-rows path, where B stored k×n is copied by
+    // the first tile of each sliver (with and without prefetching ahead: k above and below 48); 148 rows end on a
+    // 4-row block of the panel path.
     private static readonly (int M, int N, int K)[] s_shapes =
     [
         (1, 1, 1), (1, 17, 5), (19, 1, 7), (13, 29, 1), (97, 83, 61),
@@ -43,6 +46,7 @@ public sealed class GemmTests
         (129, 9, 10), (145, 17, 20), (385, 33, 11),
         (3, 4081, 5), (2, 4100, 3),
         (1, 1000, 784), (1, 97, 1003),
+        (100, 48, 50), (10, 33, 300), (148, 40, 70), (22, 16, 130),
     ];
 
     private GemmKernelKind _savedKernel;

@@ -97,4 +97,16 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
             store.FinishTile(ref tile, ldc, column, 8, 32);
         }
     }
+
+    public static int ShortRows => Mr;
+
+    public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
+        Run(kc, ref a, ref b, ref c, ldc, store, column);
+
+    public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
+        in GemmTileStore store, int column)
+    {
+        GemmPacking.CopyRows(kc, Nr, ref b, ldb, ref packedB);
+        Run(kc, ref a, ref packedB, ref c, ldc, store, column);
+    }
 }

@@ -54,4 +54,16 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
 
     private static void StoreOne(ref float c, float acc, in GemmTileStore store, int column) =>
         c = store.Finish(store.Alpha * acc, store.ReadC ? c : 0f, column);
+
+    public static int ShortRows => Mr;
+
+    public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
+        Run(kc, ref a, ref b, ref c, ldc, store, column);
+
+    public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
+        in GemmTileStore store, int column)
+    {
+        GemmPacking.CopyRows(kc, Nr, ref b, ldb, ref packedB);
+        Run(kc, ref a, ref packedB, ref c, ldc, store, column);
+    }
 }

@@ -32,4 +32,25 @@ internal interface IGemmMicroKernel
     /// <paramref name="ldc"/> apart; <paramref name="column"/> is the tile's first column in C, for the epilogue.
     /// </summary>
     static abstract void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column);
+
+    /// <summary>
+    /// The height of the kernel's short tile, for a last A sliver with fewer than <see cref="Mr"/> real rows: run as a
+    /// full tile, its padding rows would cost as much as real ones. <see cref="Mr"/> for a kernel that has none.
+    /// </summary>
+    static abstract int ShortRows { get; }
+
+    /// <summary>
+    /// <see cref="Run"/> for the first <see cref="ShortRows"/> rows of the tile only (<paramref name="a"/> is still a
+    /// sliver of <see cref="Mr"/> values per step); stores those rows and no others.
+    /// </summary>
+    static abstract void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column);
+
+    /// <summary>
+    /// <see cref="Run"/> with B read in place rather than packed: <paramref name="b"/> is <c>op(B)[p, j]</c> for the tile's
+    /// first column, each step's <see cref="Nr"/> values contiguous and <paramref name="ldb"/> floats after the previous
+    /// step's (B stored k×n). The kernel writes the packed sliver to <paramref name="packedB"/> on the way, for the next
+    /// A slivers, so that a product with few rows needs no separate packing pass over B.
+    /// </summary>
+    static abstract void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
+        in GemmTileStore store, int column);
 }
