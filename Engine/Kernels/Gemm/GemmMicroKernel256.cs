@@ -44,27 +44,29 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     /// 16–64 on 100×784×1000 (16: 3 %, 32 and 48: 6–7 % faster than none).</summary>
     private const int CopyPrefetchRows = 48;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
         Tile<GemmYes, GemmNo>(kc, ref a, ref b, 0, ref b, ref c, ldc, store, column);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
         Tile<GemmNo, GemmNo>(kc, ref a, ref b, 0, ref b, ref c, ldc, store, column);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
         in GemmTileStore store, int column) =>
         Tile<GemmYes, GemmYes>(kc, ref a, ref b, ldb, ref packedB, ref c, ldc, store, column);
 
     /// <summary>
     /// The one body behind <see cref="Run"/>, <see cref="RunShort"/> and <see cref="RunCopyingB"/>: the JIT compiles it
-    /// once per pair of type arguments with the untaken branches (and the unused accumulators) removed.
+    /// once per pair of type arguments with the untaken branches (and the unused accumulators) removed. Compiled fully
+    /// optimized at once, never through the tiers: a tier-0 or profile-guided body compiled from another form's calls
+    /// could be several times slower (this happened to <see cref="GemmPacking.Transpose8x8"/>; see there).
     /// <typeparamref name="TSixRows"/>: the full 6×16 tile, else the 4×16 one. <typeparamref name="TCopyB"/>: read the
     /// B sliver from the matrix in place (<paramref name="b"/>, rows <paramref name="ldb"/> apart) and write it packed to
     /// <paramref name="packedB"/> on the way, else read it packed from <paramref name="b"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TSixRows, TCopyB>(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c,
         int ldc, in GemmTileStore store, int column)
         where TSixRows : struct, IGemmChoice
