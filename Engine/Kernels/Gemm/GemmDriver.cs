@@ -127,7 +127,7 @@ internal static class GemmDriver
 
     /// <summary>
     /// The most rows of C for which <see cref="RunFewRows{TKernel}"/> replaces <see cref="Run{TKernel}"/>: two row
-    /// blocks, so that the packed A of all rows (for AVX2, 144 rows × KC 384 = 216 KiB) still sits in L2.
+    /// blocks, so that the packed A of all rows (for AVX2, 144 rows × KC 512 = 288 KiB) still sits in L2.
     /// </summary>
     internal static int FewRows<TKernel>()
         where TKernel : struct, IGemmMicroKernel => 2 * TKernel.Mc;
@@ -195,8 +195,9 @@ internal static class GemmDriver
     }
 
     /// <summary>
-    /// The depth of one slice of the sum (loop 4's step). Equal slices rather than KC, KC, ..., remainder: with KC = 384,
-    /// k = 784 as 264+264+256, not 384+384+16, whose last pass would reload and store all of C for 16 steps. A multiple
+    /// The depth of one slice of the sum (loop 4's step). Equal slices rather than KC, KC, ..., remainder: with KC = 512,
+    /// k = 1100 as 368+368+364, not 512+512+76, whose last pass would reload and store all of C for
+    /// 76 steps. A multiple
     /// of 8 suits the 8×8 transposes in packing. It depends only on k, never on the thread split, and with it every
     /// rounding of the result.
     /// </summary>

@@ -16,14 +16,16 @@ namespace NeuralCore.Engine.Kernels;
 /// </para>
 /// <para>
 /// Blocking for AMD Zen 3 (per core: 32 KiB L1d, 512 KiB L2; 32 MiB L3 shared; lscpu prints the totals over both
-/// cores). KC = 384: the 384×16 B sliver is 24 KiB and stays in L1 while the A slivers stream past it; each slice of
-/// the sum loads and stores the whole of C once, so a deeper slice means fewer passes over C (6 instead of 8 at
-/// k = 2048). Against 256, measured 2 % faster at 1024³ and 2048³ on one and on two threads (and 320 in between),
-/// with the MLP's shapes unchanged within noise. MC = 72: the 72×384 packed A block is 108 KiB of L2. BLIS uses 144
-/// on Zen; on this machine 72 measured about 4% faster at 1024³, and a micro-kernel loop over 12 A slivers ran at 96%
-/// of FMA peak against 90% over 24 (the larger block shares L2 with the streaming B panel and C). NC = 4080: the
-/// 384×4080 packed B panel is 6 MiB, a slice of L3, and covers every n up to 4080 in one panel, so A is packed once
-/// per slice.
+/// cores). KC = 512: each slice of the sum loads and stores the whole of C once, so a deeper slice means fewer passes
+/// over C (4 instead of 8 at k = 2048) and fewer tile starts and stores. The 512×16 B sliver is 32 KiB, all of L1,
+/// so it does not stay there whole while the A slivers stream past; it is read from L2 in part, which the loads keep
+/// up with. Measured in session 6 against 384 (one process per setting, alternating): 1–1.5 % faster at 512³, 1024³
+/// and 2048³ on one thread, 0.5–2.5 % on two, and the MLP's shapes unchanged (640 and 768: the same as 512). Session 4
+/// had measured 384 2 % faster than 256 (and 320 in between). MC = 72: the 72×512 packed A block is 144 KiB of L2.
+/// BLIS uses 144 on Zen; on this machine 72 measured about 4% faster at 1024³ (with KC 384), and a micro-kernel loop
+/// over 12 A slivers ran at 96% of FMA peak against 90% over 24 (the larger block shares L2 with the streaming B
+/// panel and C); with KC 512, 48, 60 and 96 measured the same as 72 within 1 %. NC = 4080: the 512×4080 packed B
+/// panel is 8 MiB, a slice of L3, and covers every n up to 4080 in one panel, so A is packed once per slice.
 /// </para>
 /// </remarks>
 internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
@@ -31,7 +33,7 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     public static int Mr => 6;
     public static int Nr => 16;
     public static int Mc => 72;
-    public static int Kc => 384;
+    public static int Kc => 512;
     public static int Nc => 4080;
 
     /// <summary>The last sliver of a block 4 rows (or fewer) tall runs as a 4×16 tile: 8 accumulators still cover the

@@ -34,8 +34,9 @@ namespace NeuralCore.Engine.Kernels;
 /// </remarks>
 internal sealed class GemmPanelJob : ChunkedJob
 {
-    // Columns per packing piece: 256 columns × KC 384 is 384 KiB of B, a few tenths of a millisecond to pack, small
+    // Columns per packing piece: 256 columns × KC 512 is 512 KiB of B, a few tenths of a millisecond to pack, small
     // enough that two threads share a panel's packing evenly and large enough that a piece's overhead is negligible.
+    // (128 and 512 measured the same at 1024³ and 2048³ on two threads.)
     private const int PieceColumns = 256;
 
     [ThreadStatic]
@@ -56,7 +57,7 @@ internal sealed class GemmPanelJob : ChunkedJob
     private int _pieces;
     private int _blocks;
     private int _lastStep;
-    private int _lastBlocks;
+    private int _lastTasks;
 
     // Per step: the next piece to take, pieces packed, blocks multiplied, and the blocks not yet taken as [front, back)
     // in one long (front in the low half) so that both ends move by compare-and-swap. Per block: steps finished.
@@ -139,14 +140,16 @@ internal sealed class GemmPanelJob : ChunkedJob
         // Blocks of at most MC rows, as many as MC needs but equal in size, and whole tiles, so that the last block
         // is not a sliver that leaves one thread idle while the other finishes a full one.
         int blocks = (m + TKernel.Mc - 1) / TKernel.Mc;
-        // A multiple of two tiles, so that the last step's half-height blocks each lie within one block of the others.
-        _mc = GemmDriver.RoundUp((m + blocks - 1) / blocks, 2 * TKernel.Mr);
+        _mc = GemmDriver.RoundUp((m + blocks - 1) / blocks, TKernel.Mr);
         _blocks = (m + _mc - 1) / _mc;
         int steps = ((n + _ncStep - 1) / _ncStep) * _kSlices;
         _lastStep = steps - 1;
-        // The last step deals blocks of half the height, so that the threads finish within half a block of each other
-        // (about 1 % at 1024³ on two threads).
-        _lastBlocks = (m + (_mc / 2) - 1) / (_mc / 2);
+        // The last step deals each block in two halves of its columns, so that the threads finish within half a block
+        // of each other. Session 5 halved the blocks' height instead, which balances the finish as well but halves each
+        // B sliver's reuse for the whole step (a third of the work at 1024³), and the caller still finished 1.1 % of
+        // the call before the helper. Halving the width measured 0.2–0.7 % faster at 1024³ (two threads, alternating
+        // in one process) and the same at 600³ and 2048³.
+        _lastTasks = 2 * _blocks;
 
         _panelArray = _panels.PackedBArray(2 * _panelLength, out _panelStart);
         EnsureCleared(ref _nextPiece, steps);
@@ -159,7 +162,7 @@ internal sealed class GemmPanelJob : ChunkedJob
         }
         for (int step = 0; step < steps; step++)
         {
-            _untaken[step] = (long)(step == _lastStep ? _lastBlocks : _blocks) << 32;
+            _untaken[step] = (long)(step == _lastStep ? _lastTasks : _blocks) << 32;
         }
         Volatile.Write(ref _aborted, 0);
         return _blocks;
@@ -185,6 +188,7 @@ internal sealed class GemmPanelJob : ChunkedJob
         ref float packedA = ref workspace.PackedA((Math.Min(TKernel.Mc, GemmDriver.RoundUp(_problem.M, TKernel.Mr)) * _kcStep) + GemmPacking.PackASlack);
         ref float scratch = ref workspace.Tile(TKernel.Mr * TKernel.Nr);
         bool fromTop = slot == 0;
+        long packedFor = -1; // (step, block) whose rows of A are in packedA
         try
         {
             for (int step = 0; step <= _lastStep; step++)
@@ -200,7 +204,7 @@ internal sealed class GemmPanelJob : ChunkedJob
                 int block;
                 while ((block = TakeBlock(step, fromTop)) >= 0)
                 {
-                    if (!MultiplyBlock<TKernel>(step, block, ref packedA, ref scratch))
+                    if (!MultiplyBlock<TKernel>(step, block, ref packedA, ref scratch, ref packedFor))
                     {
                         return;
                     }
@@ -239,24 +243,40 @@ internal sealed class GemmPanelJob : ChunkedJob
         return true;
     }
 
-    private bool MultiplyBlock<TKernel>(int step, int block, ref float packedA, ref float scratch)
+    /// <summary>
+    /// Multiplies task <paramref name="task"/> of <paramref name="step"/>: a block of rows, or in the last step half a
+    /// block's columns (task 2b is block b's left half, 2b + 1 its right half). <paramref name="packedFor"/> names the
+    /// block whose A is in <paramref name="packedA"/>, so that a thread taking both halves of a block packs it once.
+    /// </summary>
+    private bool MultiplyBlock<TKernel>(int step, int task, ref float packedA, ref float scratch, ref long packedFor)
         where TKernel : struct, IGemmMicroKernel
     {
-        int height = step == _lastStep ? _mc / 2 : _mc;
-        int ic = block * height;
-        if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[ic / _mc], step))
+        (int jc, int nc, int pc, int kc) = Step(step);
+        int block = task, first = 0, width = nc;
+        if (step == _lastStep)
+        {
+            block = task >> 1;
+            int half = Math.Min(GemmDriver.RoundUp((nc + 1) / 2, TKernel.Nr), nc);
+            (first, width) = (task & 1) == 0 ? (0, half) : (half, nc - half);
+        }
+        if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[block], step))
         {
             return false;
         }
-        (int jc, int nc, int pc, int kc) = Step(step);
-        int mc = Math.Min(height, _problem.M - ic);
-        GemmPacking.PackA<TKernel>(_problem, ic, mc, pc, kc, ref packedA);
-        GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
-        GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, jc, nc, kc, ref packedA, ref Panel(step), ref scratch, store);
-        if (height == _mc)
+        if (width > 0)
         {
-            Volatile.Write(ref _blockSteps[block], step + 1);
+            int ic = block * _mc, mc = Math.Min(_mc, _problem.M - ic);
+            long packedKey = ((long)step << 32) | (uint)block;
+            if (packedFor != packedKey)
+            {
+                GemmPacking.PackA<TKernel>(_problem, ic, mc, pc, kc, ref packedA);
+                packedFor = packedKey;
+            }
+            GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
+            GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, jc + first, width, kc, ref packedA,
+                ref Unsafe.Add(ref Panel(step), (nint)first * kc), ref scratch, store);
         }
+        Volatile.Write(ref _blockSteps[block], step + 1); // the last step's first half writes it too: nobody waits for that
         Interlocked.Increment(ref _blocksDone[step]);
         return true;
     }
