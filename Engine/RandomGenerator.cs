@@ -50,6 +50,7 @@ public sealed class RandomGenerator
     }
 
     /// <summary>The next 64 random bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
     {
         ulong result = RotateLeft(_s1 * 5, 7) * 9;
@@ -67,6 +68,7 @@ public sealed class RandomGenerator
     private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
 
     /// <summary>A uniform float in [0, 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
 
     /// <summary>A uniform double in [0, 1).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NeuralCore.Engine.Kernels;
 
@@ -13,12 +14,16 @@ internal readonly struct AffineOperator(float scale, float shift) : IUnaryOperat
     private readonly float _scale = scale;
     private readonly float _shift = shift;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x) => MathF.FusedMultiplyAdd(x, _scale, _shift);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x) => Vector512.FusedMultiplyAdd(x, Vector512.Create(_scale), Vector512.Create(_shift));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.FusedMultiplyAdd(x, Vector256.Create(_scale), Vector256.Create(_shift));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.FusedMultiplyAdd(x, Vector128.Create(_scale), Vector128.Create(_shift));
 }
 
@@ -35,14 +40,18 @@ internal readonly struct BatchNormInputGradOperator(float k, float p, float mean
     private readonly float _mean = mean;
     private readonly float _q = q;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => (_k * dy) + ((_p * (x - _mean)) + _q);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
         (Vector512.Create(_k) * dy) + ((Vector512.Create(_p) * (x - Vector512.Create(_mean))) + Vector512.Create(_q));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
         (Vector256.Create(_k) * dy) + ((Vector256.Create(_p) * (x - Vector256.Create(_mean))) + Vector256.Create(_q));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
         (Vector128.Create(_k) * dy) + ((Vector128.Create(_p) * (x - Vector128.Create(_mean))) + Vector128.Create(_q));
 }
@@ -56,14 +65,18 @@ internal readonly struct DropoutMaskOperator(float p, float scale) : IUnaryOpera
     private readonly float _p = p;
     private readonly float _scale = scale;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float u) => u >= _p ? _scale : 0f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> u) =>
         Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, Vector512.Create(_p)), Vector512.Create(_scale), Vector512<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> u) =>
         Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(u, Vector256.Create(_p)), Vector256.Create(_scale), Vector256<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> u) =>
         Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(u, Vector128.Create(_p)), Vector128.Create(_scale), Vector128<float>.Zero);
 }

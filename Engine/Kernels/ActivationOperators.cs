@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace NeuralCore.Engine.Kernels;
@@ -11,14 +12,18 @@ namespace NeuralCore.Engine.Kernels;
 /// <summary><c>∂y where x > 0, else 0</c>: relu's backward.</summary>
 internal readonly struct ReluBackwardOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => x > 0 ? dy : 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, Vector512<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, Vector256<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dy, Vector128<float>.Zero);
 }
@@ -28,14 +33,18 @@ internal readonly struct LeakyReluOperator(float slope) : IUnaryOperator
 {
     private readonly float _slope = slope;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x) => x > 0 ? x : _slope * x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, x * _slope);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * _slope);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, x * _slope);
 }
@@ -45,14 +54,18 @@ internal readonly struct LeakyReluBackwardOperator(float slope) : IBinaryOperato
 {
     private readonly float _slope = slope;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => x > 0 ? dy : _slope * dy;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, dy * _slope);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, dy * _slope);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dy, dy * _slope);
 }
@@ -65,15 +78,19 @@ internal readonly struct EluOperator(float alpha) : IUnaryOperator
 {
     private readonly float _alpha = alpha;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x) => x > 0 ? x : _alpha * (MathF.Exp(x) - 1);
 
     // For large x the discarded lane's eˣ overflows to ∞; ConditionalSelect drops it, so nothing leaks.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, (Vector512.Exp(x) - Vector512<float>.One) * _alpha);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, (Vector256.Exp(x) - Vector256<float>.One) * _alpha);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), x, (Vector128.Exp(x) - Vector128<float>.One) * _alpha);
 }
@@ -86,14 +103,18 @@ internal readonly struct EluBackwardOperator(float alpha) : IBinaryOperator
 {
     private readonly float _alpha = alpha;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => x > 0 ? dy : dy * _alpha * MathF.Exp(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, dy * _alpha * Vector512.Exp(x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, dy * _alpha * Vector256.Exp(x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dy, dy * _alpha * Vector128.Exp(x));
 }
@@ -112,6 +133,7 @@ internal readonly struct SoftplusOperator(float beta, float threshold) : IUnaryO
     private readonly float _beta = beta;
     private readonly float _threshold = threshold;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x)
     {
         float z = _beta * x;
@@ -125,6 +147,7 @@ internal readonly struct SoftplusOperator(float beta, float threshold) : IUnaryO
         return (MathF.Max(z, 0) + log1p) / _beta;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x)
     {
         Vector512<float> z = x * _beta;
@@ -136,6 +159,7 @@ internal readonly struct SoftplusOperator(float beta, float threshold) : IUnaryO
         return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512.Create(_threshold)), x, softplus);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
     {
         Vector256<float> z = x * _beta;
@@ -147,6 +171,7 @@ internal readonly struct SoftplusOperator(float beta, float threshold) : IUnaryO
         return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256.Create(_threshold)), x, softplus);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x)
     {
         Vector128<float> z = x * _beta;
@@ -168,24 +193,28 @@ internal readonly struct SoftplusBackwardOperator(float beta, float threshold) :
     private readonly float _beta = beta;
     private readonly float _threshold = threshold;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy)
     {
         float z = _beta * x;
         return z > _threshold ? dy : dy / (1 + MathF.Exp(-z));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
     {
         Vector512<float> z = x * _beta;
         return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512.Create(_threshold)), dy, dy / (Vector512<float>.One + Vector512.Exp(-z)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
     {
         Vector256<float> z = x * _beta;
         return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256.Create(_threshold)), dy, dy / (Vector256<float>.One + Vector256.Exp(-z)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy)
     {
         Vector128<float> z = x * _beta;
@@ -196,23 +225,31 @@ internal readonly struct SoftplusBackwardOperator(float beta, float threshold) :
 /// <summary><c>∂y·y·(1 − y)</c> from the output <c>y = sigmoid(x)</c>: sigmoid's backward.</summary>
 internal readonly struct SigmoidBackwardOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float y, float dy) => dy * y * (1 - y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * y * (Vector512<float>.One - y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy * y * (Vector256<float>.One - y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> y, Vector128<float> dy) => dy * y * (Vector128<float>.One - y);
 }
 
 /// <summary><c>∂y·(1 − y²)</c> from the output <c>y = tanh(x)</c>: tanh's backward.</summary>
 internal readonly struct TanhBackwardOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float y, float dy) => dy * (1 - y * y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * (Vector512<float>.One - y * y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy * (Vector256<float>.One - y * y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> y, Vector128<float> dy) => dy * (Vector128<float>.One - y * y);
 }

@@ -18,6 +18,7 @@ namespace NeuralCore.Engine.Kernels;
 internal static class Elementwise
 {
     /// <summary><c>y[i] = op(x[i])</c>. <paramref name="x"/> and <paramref name="y"/> may be the same span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op = default)
         where TOp : struct, IUnaryOperator
     {
@@ -54,6 +55,7 @@ internal static class Elementwise
     }
 
     /// <summary><c>z[i] = op(x[i], y[i])</c>. The output may be one of the inputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Zip<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z, TOp op = default)
         where TOp : struct, IBinaryOperator
     {
@@ -95,6 +97,7 @@ internal static class Elementwise
     /// <c>acc[i] += op(x[i], y[i])</c>: how backward rules add a local derivative times the incoming gradient into
     /// an input's gradient in one pass.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ZipAccumulate<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> acc, TOp op = default)
         where TOp : struct, IBinaryOperator
     {

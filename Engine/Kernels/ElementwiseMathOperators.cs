@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace NeuralCore.Engine.Kernels;
@@ -8,40 +9,52 @@ namespace NeuralCore.Engine.Kernels;
 /// <summary><c>∂y / x</c>: log's backward (d ln x / dx = 1/x).</summary>
 internal readonly struct LogBackwardOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => dy / x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) => dy / x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) => dy / x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) => dy / x;
 }
 
 /// <summary><c>∂y / (2y)</c> from the output <c>y = √x</c>: sqrt's backward (d√x/dx = 1/(2√x)).</summary>
 internal readonly struct SqrtBackwardOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float y, float dy) => dy / (2 * y);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy / (y * 2);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy / (y * 2);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> y, Vector128<float> dy) => dy / (y * 2);
 }
 
 /// <summary><c>∂y·sign(x)</c>, with sign(0) = 0 as in PyTorch: abs's backward.</summary>
 internal readonly struct AbsBackwardOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => x > 0 ? dy : x < 0 ? -dy : 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy,
             Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -dy, Vector512<float>.Zero));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy,
             Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -dy, Vector256<float>.Zero));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), dy,
             Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), -dy, Vector128<float>.Zero));
@@ -53,14 +66,18 @@ internal readonly struct AbsBackwardOperator : IBinaryOperator
 /// </summary>
 internal readonly struct PowBaseGradientOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float b, float p) => b == 0 ? 0 : b * p;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> b, Vector512<float> p) =>
         Vector512.ConditionalSelect(Vector512.Equals(b, Vector512<float>.Zero), Vector512<float>.Zero, b * p);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> b, Vector256<float> p) =>
         Vector256.ConditionalSelect(Vector256.Equals(b, Vector256<float>.Zero), Vector256<float>.Zero, b * p);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> b, Vector128<float> p) =>
         Vector128.ConditionalSelect(Vector128.Equals(b, Vector128<float>.Zero), Vector128<float>.Zero, b * p);
 }
@@ -72,14 +89,18 @@ internal readonly struct PowBaseGradientOperator : IBinaryOperator
 /// </summary>
 internal readonly struct PowExponentGradientOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float y, float lnA) => float.IsNegativeInfinity(lnA) && float.IsFinite(y) ? 0 : y * lnA;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> y, Vector512<float> lnA) =>
         Vector512.ConditionalSelect(Vector512.IsNegativeInfinity(lnA) & Vector512.IsFinite(y), Vector512<float>.Zero, y * lnA);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> y, Vector256<float> lnA) =>
         Vector256.ConditionalSelect(Vector256.IsNegativeInfinity(lnA) & Vector256.IsFinite(y), Vector256<float>.Zero, y * lnA);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> y, Vector128<float> lnA) =>
         Vector128.ConditionalSelect(Vector128.IsNegativeInfinity(lnA) & Vector128.IsFinite(y), Vector128<float>.Zero, y * lnA);
 }
@@ -93,18 +114,22 @@ internal readonly struct ClampBackwardOperator(float low, float high) : IBinaryO
     private readonly float _low = low;
     private readonly float _high = high;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float dy) => x >= _low && x <= _high ? dy : 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
         Vector512.ConditionalSelect(
             Vector512.GreaterThanOrEqual(x, Vector512.Create(_low)) & Vector512.LessThanOrEqual(x, Vector512.Create(_high)),
             dy, Vector512<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
         Vector256.ConditionalSelect(
             Vector256.GreaterThanOrEqual(x, Vector256.Create(_low)) & Vector256.LessThanOrEqual(x, Vector256.Create(_high)),
             dy, Vector256<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
         Vector128.ConditionalSelect(
             Vector128.GreaterThanOrEqual(x, Vector128.Create(_low)) & Vector128.LessThanOrEqual(x, Vector128.Create(_high)),
@@ -117,16 +142,20 @@ internal readonly struct ClampBackwardOperator(float low, float high) : IBinaryO
 /// </summary>
 internal readonly struct MaximumShareOperator : IBinaryOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Invoke(float x, float y) => x > y ? 1 : x == y ? 0.5f : 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, y), Vector512<float>.One,
             Vector512.ConditionalSelect(Vector512.Equals(x, y), Vector512.Create(0.5f), Vector512<float>.Zero));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, y), Vector256<float>.One,
             Vector256.ConditionalSelect(Vector256.Equals(x, y), Vector256.Create(0.5f), Vector256<float>.Zero));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, y), Vector128<float>.One,
             Vector128.ConditionalSelect(Vector128.Equals(x, y), Vector128.Create(0.5f), Vector128<float>.Zero));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace NeuralCore.Engine.Kernels;
@@ -47,6 +48,7 @@ internal static class Im2Col
     /// <param name="image">One image, (C, H, W), contiguous.</param>
     /// <param name="columns">(C·kh·kw, Ho·Wo), every element written.</param>
     /// <param name="window">The geometry; <see cref="Window2d.Channels"/> is C.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToColumns(ReadOnlySpan<float> image, Span<float> columns, in Window2d window)
     {
         int height = window.Height, width = window.Width;
@@ -107,6 +109,7 @@ internal static class Im2Col
     /// <param name="columns">(C·kh·kw, Ho·Wo).</param>
     /// <param name="image">One image, (C, H, W), contiguous; added to, not overwritten.</param>
     /// <param name="window">The geometry; <see cref="Window2d.Channels"/> is C.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateToImage(ReadOnlySpan<float> columns, Span<float> image, in Window2d window)
     {
         int height = window.Height, width = window.Width;

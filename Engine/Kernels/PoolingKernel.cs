@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -24,6 +25,7 @@ internal static class PoolingKernel
     /// <param name="output">(planes, Ho, Wo), every element written.</param>
     /// <param name="argmax">(planes, Ho, Wo), or empty when no backward will need the indices.</param>
     /// <param name="window">The geometry.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxForward(ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, in Window2d window)
     {
         if (window is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PaddingHeight: 0, PaddingWidth: 0 })
@@ -104,6 +106,7 @@ internal static class PoolingKernel
     /// plane, so there is no bounds test, and the choice rule is the same: the four candidates in row-major order, the
     /// first one taken, then a later one only if strictly greater, or a NaN replacing a number.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxForward2x2(ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, in Window2d window)
     {
         int width = window.Width, planeSize = window.Height * width;
@@ -160,6 +163,7 @@ internal static class PoolingKernel
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Consider(float value, int index, ref float best, ref int bestIndex)
         {
             if (value > best || (float.IsNaN(value) && !float.IsNaN(best)))
@@ -170,6 +174,7 @@ internal static class PoolingKernel
         }
 
         // Windows at..at+7 of one output row: upper/lower are the window's two input rows, top the upper row's index.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Block8(ReadOnlySpan<float> upper, ReadOnlySpan<float> lower, int top, int rowStep, int at,
             Span<float> outRow, Span<int> indexRow, bool keepIndices)
         {
@@ -190,6 +195,7 @@ internal static class PoolingKernel
         }
 
         // Block8 for 4 windows, for rows of 4 to 7 windows (a 14×14 plane pools to 7 per row).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Block4(ReadOnlySpan<float> upper, ReadOnlySpan<float> lower, int top, int rowStep, int at,
             Span<float> outRow, Span<int> indexRow, bool keepIndices)
         {
@@ -210,6 +216,7 @@ internal static class PoolingKernel
         }
 
         // The same rule, lane by lane: strictly greater, or a NaN replacing a number (x ≠ x only for NaN).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static (Vector256<float>, Vector256<int>) Consider8(Vector256<float> value, Vector256<int> index, Vector256<float> best, Vector256<int> bestIndex)
         {
             Vector256<float> take = Vector256.GreaterThan(value, best)
@@ -217,6 +224,7 @@ internal static class PoolingKernel
             return (Vector256.ConditionalSelect(take, value, best), Vector256.ConditionalSelect(take.AsInt32(), index, bestIndex));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static (Vector128<float>, Vector128<int>) Consider4(Vector128<float> value, Vector128<int> index, Vector128<float> best, Vector128<int> bestIndex)
         {
             Vector128<float> take = Vector128.GreaterThan(value, best)
@@ -225,6 +233,7 @@ internal static class PoolingKernel
         }
 
         // Consecutive floats as (those at even positions, those at odd positions): the windows' left and right columns.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static (Vector256<float> Even, Vector256<float> Odd) Deinterleave8(ReadOnlySpan<float> sixteen)
         {
             Vector256<float> first = Vector256.Shuffle(Vector256.Create(sixteen), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
@@ -232,6 +241,7 @@ internal static class PoolingKernel
             return (Vector256.Create(first.GetLower(), second.GetLower()), Vector256.Create(first.GetUpper(), second.GetUpper()));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static (Vector128<float> Even, Vector128<float> Odd) Deinterleave4(ReadOnlySpan<float> eight)
         {
             Vector128<float> first = Vector128.Shuffle(Vector128.Create(eight), Vector128.Create(0, 2, 1, 3));
@@ -248,6 +258,7 @@ internal static class PoolingKernel
     /// <param name="argmax">(planes, Ho, Wo), from <see cref="MaxForward(ReadOnlySpan{float}, Span{float}, Span{int}, in Window2d)"/>.</param>
     /// <param name="inputGrad">(planes, H, W), added to.</param>
     /// <param name="window">The geometry.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward(ReadOnlySpan<float> outputGrad, ReadOnlySpan<int> argmax, Span<float> inputGrad, in Window2d window)
     {
         int planeSize = window.Height * window.Width, outPlaneSize = window.OutputHeight * window.OutputWidth;
@@ -270,6 +281,7 @@ internal static class PoolingKernel
     /// <param name="input">(planes, H, W).</param>
     /// <param name="output">(planes, Ho, Wo), every element written.</param>
     /// <param name="window">The geometry.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageForward(ReadOnlySpan<float> input, Span<float> output, in Window2d window)
     {
         int height = window.Height, width = window.Width;
@@ -312,6 +324,7 @@ internal static class PoolingKernel
     /// <param name="outputGrad">(planes, Ho, Wo).</param>
     /// <param name="inputGrad">(planes, H, W), added to.</param>
     /// <param name="window">The geometry.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageBackward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad, in Window2d window)
     {
         int height = window.Height, width = window.Width;

@@ -39,6 +39,7 @@ internal static class GemmDriver
     }
 
     /// <summary>C = beta·C then the epilogue, for the cases with nothing to multiply (k = 0 or alpha = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleOnly(in GemmProblem problem)
     {
         GemmTileStore store = new(0f, problem.Beta, readC: problem.Beta != 0f, problem.Epilogue, applyEpilogue: true);

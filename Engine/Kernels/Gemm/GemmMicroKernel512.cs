@@ -100,9 +100,11 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
 
     public static int ShortRows => Mr;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
         Run(kc, ref a, ref b, ref c, ldc, store, column);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
         in GemmTileStore store, int column)
     {

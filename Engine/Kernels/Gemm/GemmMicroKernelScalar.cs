@@ -44,6 +44,7 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
         StoreRow(ref Unsafe.Add(ref c, 3 * ldc), c30, c31, c32, c33, store, column);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(ref float c, float acc0, float acc1, float acc2, float acc3, in GemmTileStore store, int column)
     {
         StoreOne(ref c, acc0, store, column);
@@ -52,14 +53,17 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
         StoreOne(ref Unsafe.Add(ref c, 3), acc3, store, column + 3);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreOne(ref float c, float acc, in GemmTileStore store, int column) =>
         c = store.Finish(store.Alpha * acc, store.ReadC ? c : 0f, column);
 
     public static int ShortRows => Mr;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
         Run(kc, ref a, ref b, ref c, ldc, store, column);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
         in GemmTileStore store, int column)
     {

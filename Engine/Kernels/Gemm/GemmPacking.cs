@@ -227,6 +227,7 @@ internal static class GemmPacking
     }
 
     // Lanes past the matrix's last column hold the packing's zero padding: they are summed but not stored.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddLanes<TVector>(TVector sum, Span<float> squares, int start, int validLanes)
         where TVector : struct
     {
@@ -241,6 +242,7 @@ internal static class GemmPacking
     /// Copies <paramref name="rows"/> rows of <paramref name="width"/> floats, <paramref name="ldSrc"/> apart, to
     /// contiguous rows: one packed sliver of B stored k×n, for kernels that do not copy B while multiplying.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CopyRows(int rows, int width, ref float src, nint ldSrc, ref float dst)
     {
         for (int p = 0; p < rows; p++)
