@@ -28,7 +28,14 @@ namespace NeuralCore.Engine.Kernels;
 /// The micro-kernel (<see cref="GemmMicroKernel256"/> and its siblings) is chosen once, at start-up, for the widest
 /// vectors the CPU accelerates; its comments give the tile shape and the MC/KC/NC chosen for this machine's caches.
 /// Edge tiles are computed in full from zero-padded packing into a scratch tile and only their valid part is
-/// stored, so nothing outside A, B or C is ever read or written.
+/// stored, so nothing outside A, B or C is ever read or written. A last sliver of A with 4 real rows or fewer runs the
+/// kernel's short tile (<see cref="IGemmMicroKernel.RunShort"/>) instead of a full one padded with zeros.
+/// </para>
+/// <para>
+/// A part of C at most 2·MC rows tall (the MLP's batch of 100) skips the packed panel of loop 5: B is packed one
+/// sliver at a time, right before its tiles, and when B is stored k×n the first tile of each sliver reads it in
+/// place and leaves the packed copy behind, so there is no packing pass over B at all (<c>GemmDriver.RunFewRows</c>).
+/// Each value of B is used only m times there, so moving B is a large part of the call.
 /// </para>
 /// <para>
 /// Threads never split the sum, so every element is computed by the same sequence of operations whatever the
