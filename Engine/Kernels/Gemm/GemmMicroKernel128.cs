@@ -63,7 +63,7 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
         }
     }
 
-    public static int ShortRows => Mr;
+    public static int ShortRows => Mr; // no short tile: RunShort is Run
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
@@ -71,9 +71,6 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
-        in GemmTileStore store, int column)
-    {
-        GemmPacking.CopyRows(kc, Nr, ref b, ldb, ref packedB);
-        Run(kc, ref a, ref packedB, ref c, ldc, store, column);
-    }
+        in GemmTileStore store, int column) =>
+        GemmPacking.CopyThenRun<GemmMicroKernel128>(kc, ref a, ref b, ldb, ref packedB, ref c, ldc, store, column);
 }

@@ -57,7 +57,7 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
     private static void StoreOne(ref float c, float acc, in GemmTileStore store, int column) =>
         c = store.Finish(store.Alpha * acc, store.ReadC ? c : 0f, column);
 
-    public static int ShortRows => Mr;
+    public static int ShortRows => Mr; // no short tile: RunShort is Run
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
@@ -65,9 +65,6 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunCopyingB(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
-        in GemmTileStore store, int column)
-    {
-        GemmPacking.CopyRows(kc, Nr, ref b, ldb, ref packedB);
-        Run(kc, ref a, ref packedB, ref c, ldc, store, column);
-    }
+        in GemmTileStore store, int column) =>
+        GemmPacking.CopyThenRun<GemmMicroKernelScalar>(kc, ref a, ref b, ldb, ref packedB, ref c, ldc, store, column);
 }

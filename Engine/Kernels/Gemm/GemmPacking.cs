@@ -239,16 +239,20 @@ internal static class GemmPacking
     }
 
     /// <summary>
-    /// Copies <paramref name="rows"/> rows of <paramref name="width"/> floats, <paramref name="ldSrc"/> apart, to
-    /// contiguous rows: one packed sliver of B stored k×n, for kernels that do not copy B while multiplying.
+    /// <see cref="IGemmMicroKernel.RunCopyingB"/> for a kernel that does not copy B while it multiplies: packs the
+    /// sliver (<paramref name="kc"/> rows of NR floats, <paramref name="ldb"/> apart) first, then runs the tile on it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyRows(int rows, int width, ref float src, nint ldSrc, ref float dst)
+    public static void CopyThenRun<TKernel>(int kc, ref float a, ref float b, nint ldb, ref float packedB, ref float c, int ldc,
+        in GemmTileStore store, int column)
+        where TKernel : struct, IGemmMicroKernel
     {
-        for (int p = 0; p < rows; p++)
+        int nr = TKernel.Nr;
+        for (int p = 0; p < kc; p++)
         {
-            CopyPadded(ref Unsafe.Add(ref src, p * ldSrc), ref Unsafe.Add(ref dst, (nint)p * width), width, width);
+            CopyPadded(ref Unsafe.Add(ref b, p * ldb), ref Unsafe.Add(ref packedB, (nint)p * nr), nr, nr);
         }
+        TKernel.Run(kc, ref a, ref packedB, ref c, ldc, store, column);
     }
 
     /// <summary>Copies <paramref name="count"/> floats and zero-fills up to <paramref name="width"/>.</summary>
