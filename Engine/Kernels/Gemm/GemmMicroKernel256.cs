@@ -20,7 +20,8 @@ namespace NeuralCore.Engine.Kernels;
 /// over C (4 instead of 8 at k = 2048) and fewer tile starts and stores. The 512×16 B sliver is 32 KiB, all of L1,
 /// so it does not stay there whole while the A slivers stream past; it is read from L2 in part, which the loads keep
 /// up with. Measured in session 6 against 384 (one process per setting, alternating): 1–1.5 % faster at 512³, 1024³
-/// and 2048³ on one thread, 0.5–2.5 % on two, and the MLP's shapes unchanged (640 and 768: the same as 512). Session 4
+/// and 2048³ on one thread, 0.5–2.5 % on two, and the MLP's shapes unchanged. 640 and 768 were the same as 512 on one
+/// thread, but 768 and 1024 were 2–5 % slower at 2048³ on two (Benchmarks/results/session6-2026-11-26.md). Session 4
 /// had measured 384 2 % faster than 256 (and 320 in between). MC = 72: the 72×512 packed A block is 144 KiB of L2.
 /// BLIS uses 144 on Zen; on this machine 72 measured about 4% faster at 1024³ (with KC 384), and a micro-kernel loop
 /// over 12 A slivers ran at 96% of FMA peak against 90% over 24 (the larger block shares L2 with the streaming B
