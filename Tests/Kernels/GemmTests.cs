@@ -34,10 +34,11 @@ public sealed class GemmTests
     private static readonly string[] s_splits = ["Auto", "Parts", "SharedPanels"];
 
     // (m, n, k): the degenerate shapes, primes, each kernel's tile sizes ±1 (6×16, 8×32, 4×8, 4×4), k across
-    // KC (192 and 256), m across MC (128, 144, 384), n across NC (4064, 4080). Rows 6·i + 4 end on the AVX2 kernel's
+    // KC (192, 256 and 512), m across MC (72, 128, 384), n across NC (4064, 4080). Rows 6·i + 4 end on the AVX2 kernel's
     // short 4-row tile (full width or ragged); up to 2·MC rows take the few-rows path, where B stored k×n is copied by
-    // the first tile of each sliver (with and without prefetching ahead: k above and below 48); 148 rows end on a
-    // 4-row block of the panel path.
+    // the first tile of each sliver (with and without prefetching ahead: k above and below 48), and which has no NC
+    // loop; 148 rows end on a 4-row block of the panel path (the NC loop of that path: see
+    // OneThreadPanelPathCrossesColumnPanels).
     private static readonly (int M, int N, int K)[] s_shapes =
     [
         (1, 1, 1), (1, 17, 5), (19, 1, 7), (13, 29, 1), (97, 83, 61),
@@ -86,6 +87,27 @@ public sealed class GemmTests
                     var c = Case.Create(rng, transA, transB, m, n, k, alpha: 1f, beta: 0f, padding: 0, epilogue: false);
                     c.Check($"{kernel} {m}×{n}×{k} transA={transA} transB={transB}");
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The one-thread panel path over more than one NC panel of columns (loop 5), for every kernel and form: more rows
+    /// than the few-rows path takes (2·MC, 768 for the AVX-512 kernel) and n past NC (4064, 4080). On more threads this
+    /// shape is split or shares panels, and smaller ones take the few-rows path, which has no loop 5.
+    /// </summary>
+    [Test]
+    public void OneThreadPanelPathCrossesColumnPanels([ValueSource(nameof(s_kernels))] string kernel)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        Gemm.MaxThreads = 1;
+        var rng = new TestRandom(10);
+        foreach (bool transA in new[] { false, true })
+        {
+            foreach (bool transB in new[] { false, true })
+            {
+                var c = Case.Create(rng, transA, transB, 770, 4100, 2, alpha: 1f, beta: 0.5f, padding: 1, epilogue: true);
+                c.Check($"{kernel} one thread, 770×4100×2 transA={transA} transB={transB}");
             }
         }
     }
