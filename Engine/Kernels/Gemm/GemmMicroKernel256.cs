@@ -38,8 +38,9 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     public static int Nc => 4080;
 
     /// <summary>The last sliver of a block 4 rows (or fewer) tall runs as a 4×16 tile: 8 accumulators still cover the
-    /// FMA latency (4 cycles × 2 pipes), and the tile takes 4/6 of the full one's time instead of all of it, which
-    /// for the MLP's 100 rows (16 slivers of 6 and one of 4) is 2 % of the product.</summary>
+    /// FMA latency (4 cycles × 2 pipes), and the tile does 4/6 of the full one's multiply-adds. For the MLP's 100 rows
+    /// (16 slivers of 6 and one of 4) that is 2 % fewer multiply-adds; measured 1.3–1.5 % faster on 100×784×1000 NN
+    /// and 100×1000×784 NT (one thread, alternating in one process).</summary>
     public static int ShortRows => 4;
 
     /// <summary>Rows of B this far ahead are prefetched when <see cref="RunCopyingB"/> reads B in place: each 16-float
