@@ -98,7 +98,7 @@ internal static class GemmDriver
         int ncMax = Math.Min(TKernel.Nc, RoundUp(problem.N, nr));
         GemmWorkspace workspace = GemmWorkspace.Current;
         ref float packedA = ref workspace.PackedA((mcMax * kcStep) + GemmPacking.PackASlack); // (MC, KC), MR-row slivers
-        ref float packedB = ref workspace.PackedB(kcStep * ncMax);   // (KC, NC) as NR-column slivers
+        ref float packedB = ref workspace.PackedB(GemmPacking.BPanelLength<TKernel>(kcStep, ncMax)); // (KC, NC) as NR-column slivers
         ref float scratch = ref workspace.Tile(mr * nr);            // (MR, NR) for ragged edge tiles
 
         for (int jc = colStart; jc < colEnd; jc += TKernel.Nc)              // loop 5: NC columns of C and B
@@ -162,7 +162,7 @@ internal static class GemmDriver
         int rowsMax = Math.Min(FewRows<TKernel>(), RoundUp(problem.M, mr));
         GemmWorkspace workspace = GemmWorkspace.Current;
         ref float packedA = ref workspace.PackedA((rowsMax * kcStep) + GemmPacking.PackASlack); // all rows, MR-row slivers
-        ref float packedB = ref workspace.PackedB(kcStep * nr);      // one KC×NR sliver
+        ref float packedB = ref workspace.PackedB(GemmPacking.BPanelLength<TKernel>(kcStep, nr)); // one KC×NR sliver
         ref float scratch = ref workspace.Tile(mr * nr);
         ref float c = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.C), problem.COffset + ((nint)rowStart * problem.Ldc));
         ref float b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.B), problem.BOffset);
@@ -230,7 +230,7 @@ internal static class GemmDriver
         GemmTileStore plain = store.PlainProduct;
         for (int jr = 0; jr < nc; jr += nr)                      // loop 2: one B sliver, kept in L1
         {
-            ref float bSliver = ref Unsafe.Add(ref packedB, jr * kc);
+            ref float bSliver = ref Unsafe.Add(ref packedB, GemmPacking.BSliverOffset<TKernel>(jr, kc));
             int j = jc + jr;
             int cols = Math.Min(nr, nc - jr);
             for (int ir = 0; ir < mc; ir += mr)                  // loop 1: A slivers stream from L2

@@ -39,6 +39,9 @@ internal sealed class GemmPanelJob : ChunkedJob
     // (128 and 512 measured the same at 1024³ and 2048³ on two threads.)
     private const int PieceColumns = 256;
 
+    // Columns per task in the last step (see Plan).
+    private const int LastPartColumns = 128;
+
     [ThreadStatic]
     private static GemmPanelJob? t_job;
 
@@ -58,6 +61,8 @@ internal sealed class GemmPanelJob : ChunkedJob
     private int _blocks;
     private int _lastStep;
     private int _lastTasks;
+    private int _lastParts;
+    private int _lastPartWidth;
 
     // Per step: the next piece to take, pieces packed, blocks multiplied, and the blocks not yet taken as [front, back)
     // in one long (front in the low half) so that both ends move by compare-and-swap. Per block: steps finished.
@@ -135,7 +140,7 @@ internal sealed class GemmPanelJob : ChunkedJob
         _kcStep = GemmDriver.SliceDepth<TKernel>(k);
         _kSlices = (k + _kcStep - 1) / _kcStep;
         _ncStep = Math.Min(TKernel.Nc, GemmDriver.RoundUp(n, TKernel.Nr));
-        _panelLength = GemmDriver.RoundUp(_kcStep * _ncStep, 16); // keeps the second panel 64-byte aligned
+        _panelLength = GemmDriver.RoundUp(GemmPacking.BPanelLength<TKernel>(_kcStep, _ncStep), 16); // keeps the second panel 64-byte aligned
         _pieces = (_ncStep + PieceColumns - 1) / PieceColumns;
         // Blocks of at most MC rows, as many as MC needs but equal in size, and whole tiles, so that the last block
         // is not a sliver that leaves one thread idle while the other finishes a full one.
@@ -144,12 +149,15 @@ internal sealed class GemmPanelJob : ChunkedJob
         _blocks = (m + _mc - 1) / _mc;
         int steps = ((n + _ncStep - 1) / _ncStep) * _kSlices;
         _lastStep = steps - 1;
-        // The last step deals each block in two halves of its columns, so that the threads finish within half a block
-        // of each other. Session 5 halved the blocks' height instead, which balances the finish as well but halves each
-        // B sliver's reuse for the whole step (a third of the work at 1024³), and the caller still finished 1.1 % of
-        // the call before the helper. Halving the width measured 0.2–0.7 % faster at 1024³ (two threads, alternating
-        // in one process) and the same at 600³ and 2048³.
-        _lastTasks = 2 * _blocks;
+        // The last step deals each block in parts of about 128 columns (8 AVX2 slivers), so that the threads finish
+        // within a small part of each other: each B sliver still meets all of the block's A slivers, and a thread that
+        // takes several parts of one block packs its A once. Session 5 halved the blocks' height instead, which halves
+        // each B sliver's reuse; session 6 dealt two halves of the width, and the caller then still finished about
+        // 0.2 ms (1.5 %) before the helper at 1024³, half of a half-width task. With 128-column parts the two finish
+        // within 0.05 ms: 0.4–1.5 % faster at 1024³, 0.5 % at 2048³, up to 1.7 % at 600³ (two threads, in one process).
+        _lastParts = Math.Max(2, _ncStep / LastPartColumns);
+        _lastPartWidth = GemmDriver.RoundUp((_ncStep + _lastParts - 1) / _lastParts, TKernel.Nr);
+        _lastTasks = _lastParts * _blocks;
 
         _panelArray = _panels.PackedBArray(2 * _panelLength, out _panelStart);
         EnsureCleared(ref _nextPiece, steps);
@@ -231,7 +239,7 @@ internal sealed class GemmPanelJob : ChunkedJob
         {
             int width = Math.Min(PieceColumns, nc - first);
             ref float panel = ref Panel(step);
-            ref float packed = ref Unsafe.Add(ref panel, (nint)first * kc);
+            ref float packed = ref Unsafe.Add(ref panel, GemmPacking.BSliverOffset<TKernel>(first, kc));
             GemmPacking.PackB<TKernel>(_problem, pc, kc, jc + first, width, ref packed);
             if (_problem.Epilogue.ColumnSquaresOfB is { } squares)
             {
@@ -244,9 +252,9 @@ internal sealed class GemmPanelJob : ChunkedJob
     }
 
     /// <summary>
-    /// Multiplies task <paramref name="task"/> of <paramref name="step"/>: a block of rows, or in the last step half a
-    /// block's columns (task 2b is block b's left half, 2b + 1 its right half). <paramref name="packedFor"/> names the
-    /// block whose A is in <paramref name="packedA"/>, so that a thread taking both halves of a block packs it once.
+    /// Multiplies task <paramref name="task"/> of <paramref name="step"/>: a block of rows, or in the last step a part
+    /// of a block's columns (task b·parts + q is part q of block b). <paramref name="packedFor"/> names the block whose
+    /// A is in <paramref name="packedA"/>, so that a thread taking several parts of a block packs it once.
     /// </summary>
     private bool MultiplyBlock<TKernel>(int step, int task, ref float packedA, ref float scratch, ref long packedFor)
         where TKernel : struct, IGemmMicroKernel
@@ -255,9 +263,9 @@ internal sealed class GemmPanelJob : ChunkedJob
         int block = task, first = 0, width = nc;
         if (step == _lastStep)
         {
-            block = task >> 1;
-            int half = Math.Min(GemmDriver.RoundUp((nc + 1) / 2, TKernel.Nr), nc);
-            (first, width) = (task & 1) == 0 ? (0, half) : (half, nc - half);
+            block = task / _lastParts;
+            first = Math.Min(task % _lastParts * _lastPartWidth, nc);
+            width = Math.Min(_lastPartWidth, nc - first);
         }
         if (!WaitFor(ref _piecesDone[step], _pieces) || !WaitFor(ref _blockSteps[block], step))
         {
@@ -274,9 +282,9 @@ internal sealed class GemmPanelJob : ChunkedJob
             }
             GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
             GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, jc + first, width, kc, ref packedA,
-                ref Unsafe.Add(ref Panel(step), (nint)first * kc), ref scratch, store);
+                ref Unsafe.Add(ref Panel(step), GemmPacking.BSliverOffset<TKernel>(first, kc)), ref scratch, store);
         }
-        Volatile.Write(ref _blockSteps[block], step + 1); // the last step's first half writes it too: nobody waits for that
+        Volatile.Write(ref _blockSteps[block], step + 1); // every part of the last step writes it: nobody waits for that
         Interlocked.Increment(ref _blocksDone[step]);
         return true;
     }
