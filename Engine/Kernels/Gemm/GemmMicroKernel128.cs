@@ -46,17 +46,19 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
         }
 
         ref float tile = ref c;
-        store.Store(ref c, c00);
-        store.Store(ref Unsafe.Add(ref c, 4), c01);
+        Vector128<float> alpha = Vector128.Create(store.Alpha), beta = Vector128.Create(store.Beta);
+        bool readC = store.ReadC;
+        GemmTileStore.Store(ref c, c00, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 4), c01, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10);
-        store.Store(ref Unsafe.Add(ref c, 4), c11);
+        GemmTileStore.Store(ref c, c10, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 4), c11, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20);
-        store.Store(ref Unsafe.Add(ref c, 4), c21);
+        GemmTileStore.Store(ref c, c20, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 4), c21, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30);
-        store.Store(ref Unsafe.Add(ref c, 4), c31);
+        GemmTileStore.Store(ref c, c30, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 4), c31, alpha, beta, readC);
         if (store.HasEpilogue)
         {
             store.FinishTile(ref tile, ldc, column, 4, 8);

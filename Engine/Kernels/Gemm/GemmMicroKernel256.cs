@@ -188,25 +188,27 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
         }
 
         ref float tile = ref c;
-        store.Store(ref c, c00);
-        store.Store(ref Unsafe.Add(ref c, 8), c01);
+        Vector256<float> alpha = Vector256.Create(store.Alpha), beta = Vector256.Create(store.Beta);
+        bool readC = store.ReadC;
+        GemmTileStore.Store(ref c, c00, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 8), c01, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10);
-        store.Store(ref Unsafe.Add(ref c, 8), c11);
+        GemmTileStore.Store(ref c, c10, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 8), c11, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20);
-        store.Store(ref Unsafe.Add(ref c, 8), c21);
+        GemmTileStore.Store(ref c, c20, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 8), c21, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30);
-        store.Store(ref Unsafe.Add(ref c, 8), c31);
+        GemmTileStore.Store(ref c, c30, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 8), c31, alpha, beta, readC);
         if (TSixRows.Yes)
         {
             c = ref Unsafe.Add(ref c, ldc);
-            store.Store(ref c, c40);
-            store.Store(ref Unsafe.Add(ref c, 8), c41);
+            GemmTileStore.Store(ref c, c40, alpha, beta, readC);
+            GemmTileStore.Store(ref Unsafe.Add(ref c, 8), c41, alpha, beta, readC);
             c = ref Unsafe.Add(ref c, ldc);
-            store.Store(ref c, c50);
-            store.Store(ref Unsafe.Add(ref c, 8), c51);
+            GemmTileStore.Store(ref c, c50, alpha, beta, readC);
+            GemmTileStore.Store(ref Unsafe.Add(ref c, 8), c51, alpha, beta, readC);
         }
         if (store.HasEpilogue)
         {

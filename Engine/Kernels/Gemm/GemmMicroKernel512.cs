@@ -69,29 +69,31 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
         }
 
         ref float tile = ref c;
-        store.Store(ref c, c00);
-        store.Store(ref Unsafe.Add(ref c, 16), c01);
+        Vector512<float> alpha = Vector512.Create(store.Alpha), beta = Vector512.Create(store.Beta);
+        bool readC = store.ReadC;
+        GemmTileStore.Store(ref c, c00, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c01, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c10);
-        store.Store(ref Unsafe.Add(ref c, 16), c11);
+        GemmTileStore.Store(ref c, c10, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c11, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c20);
-        store.Store(ref Unsafe.Add(ref c, 16), c21);
+        GemmTileStore.Store(ref c, c20, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c21, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c30);
-        store.Store(ref Unsafe.Add(ref c, 16), c31);
+        GemmTileStore.Store(ref c, c30, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c31, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c40);
-        store.Store(ref Unsafe.Add(ref c, 16), c41);
+        GemmTileStore.Store(ref c, c40, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c41, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c50);
-        store.Store(ref Unsafe.Add(ref c, 16), c51);
+        GemmTileStore.Store(ref c, c50, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c51, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c60);
-        store.Store(ref Unsafe.Add(ref c, 16), c61);
+        GemmTileStore.Store(ref c, c60, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c61, alpha, beta, readC);
         c = ref Unsafe.Add(ref c, ldc);
-        store.Store(ref c, c70);
-        store.Store(ref Unsafe.Add(ref c, 16), c71);
+        GemmTileStore.Store(ref c, c70, alpha, beta, readC);
+        GemmTileStore.Store(ref Unsafe.Add(ref c, 16), c71, alpha, beta, readC);
         if (store.HasEpilogue)
         {
             store.FinishTile(ref tile, ldc, column, 8, 32);
