@@ -33,6 +33,9 @@ internal static class GemmPacking
     /// </summary>
     public const int PackASlack = 8;
 
+    // Rows of a transposed A packed together (see PackA).
+    private const int TransposedRowBlock = 8;
+
     /// <summary>
     /// Floats from the start of one packed B sliver to the next: the sliver's KC×NR values and one cache line more.
     /// Without the line, slivers lie KC·NR floats apart (32 KiB for AVX2 at KC 512), a multiple of 4 KiB, so packing
@@ -68,16 +71,25 @@ internal static class GemmPacking
         ref float a = ref MemoryMarshal.GetArrayDataReference(problem.A);
         if (problem.TransA)
         {
-            // A is stored k×m: row p of the stored matrix holds op(A)[·, p] contiguously, so walk it row by row
-            // and deal each run of MR values to its sliver. Walking sliver by sliver instead would read each cache
-            // line of A several times and touch a new page on every step.
+            // A is stored k×m: row p of the stored matrix holds op(A)[·, p] contiguously, so walk it a few rows at a
+            // time and deal each run of MR values to its sliver. Walking sliver by sliver instead would read each
+            // cache line of A several times and touch a new page on every step. Row by row, each sliver got MR floats
+            // (24 bytes) per row, a part of a line; the slivers lie KC·MR floats apart (12 KiB at KC 512, a multiple
+            // of 4 KiB), so the 12 lines being filled shared one L1 set of 8 ways and were evicted and fetched again
+            // before they were full. Eight rows at a time write 8·MR floats (whole lines) into each sliver in one go:
+            // TN 1.8 % and TT 2.2 % faster at 1024³, TN 0.8 % at 1000×1000×512 (one thread, alternating processes);
+            // the MLP's 1000×784×100 TN is unchanged (at KC 100 the slivers do not alias).
             ref float src = ref Unsafe.Add(ref a, problem.AOffset + (pc * lda) + ic);
-            for (int p = 0; p < kc; p++)
+            for (int p0 = 0; p0 < kc; p0 += TransposedRowBlock)
             {
-                ref float row = ref Unsafe.Add(ref src, p * lda);
+                int pEnd = Math.Min(kc, p0 + TransposedRowBlock);
                 for (int ir = 0; ir < mc; ir += mr)
                 {
-                    CopyPadded(ref Unsafe.Add(ref row, ir), ref Unsafe.Add(ref packed, ((nint)ir * kc) + ((nint)p * mr)), Math.Min(mr, mc - ir), mr);
+                    int rows = Math.Min(mr, mc - ir);
+                    for (int p = p0; p < pEnd; p++)
+                    {
+                        CopyPadded(ref Unsafe.Add(ref src, (p * lda) + ir), ref Unsafe.Add(ref packed, ((nint)ir * kc) + ((nint)p * mr)), rows, mr);
+                    }
                 }
             }
             return;
