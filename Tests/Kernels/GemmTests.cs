@@ -34,7 +34,7 @@ public sealed class GemmTests
     private static readonly string[] s_splits = ["Auto", "Parts", "SharedPanels"];
 
     // (m, n, k): the degenerate shapes, primes, each kernel's tile sizes ±1 (6×16, 8×32, 4×8, 4×4), k across
-    // KC (192, 256 and 512), m across MC (72, 128, 384), n across NC (4064, 4080). Rows 6·i + 4 end on the AVX2 kernel's
+    // KC (192, 256 and 768) and AVX2's single-slice depth (512: 600 in two slices, 1600 in three), m across MC (72, 128, 384), n across NC (4064, 4080). Rows 6·i + 4 end on the AVX2 kernel's
     // short 4-row tile (full width or ragged); up to 2·MC rows take the few-rows path, where B stored k×n is copied by
     // the first tile of each sliver (with and without prefetching ahead: k above and below 48), and which has no NC
     // loop; 148 rows end on a 4-row block of the panel path (the NC loop of that path: see
@@ -47,12 +47,14 @@ public sealed class GemmTests
         (129, 9, 10), (145, 17, 20), (385, 33, 11),
         (3, 4081, 5), (2, 4100, 3),
         (1, 1000, 784), (1, 97, 1003),
-        (100, 48, 50), (10, 33, 300), (148, 40, 70), (22, 16, 130),
+        (100, 48, 50), (10, 33, 300), (148, 40, 70), (22, 16, 130), (5, 20, 1600),
     ];
 
     private GemmKernelKind _savedKernel;
     private int _savedThreads;
     private GemmSplit _savedSplit;
+    private long _savedRotatedBytes;
+    private int _savedRotatedWidth;
 
     /// <summary>Saves the global settings the tests change.</summary>
     [SetUp]
@@ -61,6 +63,8 @@ public sealed class GemmTests
         _savedKernel = Gemm.Kernel;
         _savedThreads = Gemm.MaxThreads;
         _savedSplit = Gemm.Split;
+        _savedRotatedBytes = GemmPanelColumns.MinimumRotatedBytes;
+        _savedRotatedWidth = GemmPanelColumns.MinimumRotatedWidth;
     }
 
     /// <summary>Restores them.</summary>
@@ -70,6 +74,8 @@ public sealed class GemmTests
         Gemm.Kernel = _savedKernel;
         Gemm.MaxThreads = _savedThreads;
         Gemm.Split = _savedSplit;
+        GemmPanelColumns.MinimumRotatedBytes = _savedRotatedBytes;
+        GemmPanelColumns.MinimumRotatedWidth = _savedRotatedWidth;
     }
 
     /// <summary>All shapes, all four transposition forms, plain alpha = 1, beta = 0.</summary>
@@ -202,7 +208,7 @@ public sealed class GemmTests
         Gemm.Split = GemmSplit.SharedPanels;
         Gemm.MaxThreads = threads;
         var rng = new TestRandom(9);
-        foreach ((int m, int n, int k) in new[] { (2, 3, 4), (7, 17, 9), (97, 83, 61), (150, 37, 200), (389, 260, 400), (13, 4100, 20), (800, 33, 5) })
+        foreach ((int m, int n, int k) in new[] { (2, 3, 4), (7, 17, 9), (97, 83, 61), (150, 37, 200), (389, 260, 400), (13, 4100, 20), (800, 33, 5), (160, 40, 1100) })
         {
             foreach (bool transA in new[] { false, true })
             {
@@ -213,6 +219,169 @@ public sealed class GemmTests
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// C placed at each of the 16 offsets into a cache line, its rows a whole number of lines apart: the placements
+    /// whose rows start part-way into a line rotate the B panels (<see cref="GemmPanelColumns"/>), the others do not.
+    /// Every placement matches the reference and gives the same bits as every other (each element is one lane's sum,
+    /// wherever its lane is), with the epilogue's columns and the column sums of squares in the right places, and
+    /// nothing outside C written. One thread, two threads split into parts (each part's panel rotates on its own),
+    /// and shared panels; every kernel and transposition form, and a product with two column panels (NC).
+    /// </summary>
+    [Test]
+    public void EveryPlacementOfCGivesTheSameBits([ValueSource(nameof(s_kernels))] string kernel, [Values("One", "Parts", "SharedPanels")] string mode)
+    {
+        Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
+        Gemm.MaxThreads = mode == "One" ? 1 : 2;
+        Gemm.Split = mode == "One" ? GemmSplit.Auto : Enum.Parse<GemmSplit>(mode);
+        GemmPanelColumns.MinimumRotatedBytes = 0; // the library rotates only large products; these are small
+        GemmPanelColumns.MinimumRotatedWidth = 0;
+        var rng = new TestRandom(11);
+        // Rotation is for the panel path: rows above the few-rows path's limit (2·MC: 144 for AVX2, 256 for the
+        // Vector128 kernel, 768 for AVX-512), or for each part of a two-thread split (at least 1 << 20 multiply-adds per
+        // thread); (7, 4112, 9) crosses the AVX2 kernel's NC (4080), leaving a 32-column second panel.
+        var shapes = new List<(int M, int N, int K)> { (20, 64, 30), (13, 50, 7), (9, 96, 600), (300, 256, 30), (600, 128, 30) };
+        if (kernel == "Vector512")
+        {
+            shapes.Add(mode == "Parts" ? (1600, 64, 20) : (800, 64, 5));
+        }
+        if (mode == "One" && kernel == "Vector256")
+        {
+            shapes.Add((7, 4112, 9));
+        }
+        int rotated = 0;
+        foreach ((int m, int n, int k) in shapes)
+        {
+            foreach (bool transA in new[] { false, true })
+            {
+                foreach (bool transB in new[] { false, true })
+                {
+                    if (m * n > 20_000 && transA != transB)
+                    {
+                        continue; // the large shapes in two forms only
+                    }
+                    var c = Case.Create(rng, transA, transB, m, n, k, alpha: -1.5f, beta: 0.75f, padding: 0, epilogue: true);
+                    int ldc = ((n + 15) / 16 * 16) + 16;
+                    float[]? firstResult = null, firstSquares = null;
+                    for (int offset = 0; offset < 16; offset++)
+                    {
+                        Case placed = c.PlacedAt(offset, ldc);
+                        float[] squares = new float[n];
+                        placed.Epilogue = placed.Epilogue with { ColumnSquaresOfB = squares };
+                        string what = $"{kernel} {mode} {m}×{n}×{k} transA={transA} transB={transB}, C at offset {offset}";
+                        float[] result = placed.RunGemm();
+                        placed.CheckResult(result, what);
+                        for (int index = 0; index < result.Length; index++)
+                        {
+                            bool inside = index >= offset && (index - offset) % ldc < n && (index - offset) / ldc < m;
+                            if (!inside && BitConverter.SingleToInt32Bits(result[index]) != BitConverter.SingleToInt32Bits(placed.C[index]))
+                            {
+                                Assert.Fail($"{what}: element {index}, outside C, was written");
+                            }
+                        }
+                        float[] logical = placed.Logical(result);
+                        firstResult ??= logical;
+                        firstSquares ??= squares;
+                        Assert.That(logical, Is.EqualTo(firstResult).AsCollection, $"{what}: not the bits of offset 0");
+                        Assert.That(squares, Is.EqualTo(firstSquares).AsCollection, $"{what}: column squares not the bits of offset 0");
+                        rotated += mode != "Parts" && (mode == "SharedPanels" || m > FewRows()) && RotatesFirstPanel(placed) ? 1 : 0;
+                    }
+                }
+            }
+        }
+        if (kernel != "Scalar" && mode != "Parts") // (the parts' panels are not visible from here)
+        {
+            Assert.That(rotated, Is.GreaterThan(0), "some placements rotate the panels");
+        }
+    }
+
+    // The rows up to which the kernel in use takes the few-rows path, which does not rotate.
+    private static int FewRows() => Gemm.Kernel switch
+    {
+        GemmKernelKind.Vector512 => GemmDriver.FewRows<GemmMicroKernel512>(),
+        GemmKernelKind.Vector256 => GemmDriver.FewRows<GemmMicroKernel256>(),
+        GemmKernelKind.Vector128 => GemmDriver.FewRows<GemmMicroKernel128>(),
+        _ => GemmDriver.FewRows<GemmMicroKernelScalar>(),
+    };
+
+    // Whether the kernel in use rotates the first column panel of this placement on the panel path.
+    private static bool RotatesFirstPanel(Case placed)
+    {
+        var problem = new GemmProblem(placed.TransA, placed.TransB, placed.M, placed.N, placed.K, placed.Alpha,
+            placed.A, placed.AOffset, placed.Lda, placed.B, placed.BOffset, placed.Ldb, placed.Beta, placed.C, placed.COffset, placed.Ldc, default);
+        int misalignment = GemmPanelColumns.Misalignment(problem);
+        GemmPanelColumns columns = Gemm.Kernel switch
+        {
+            GemmKernelKind.Vector512 => GemmPanelColumns.For<GemmMicroKernel512>(misalignment, 0, Math.Min(placed.N, GemmMicroKernel512.Nc)),
+            GemmKernelKind.Vector256 => GemmPanelColumns.For<GemmMicroKernel256>(misalignment, 0, Math.Min(placed.N, GemmMicroKernel256.Nc)),
+            GemmKernelKind.Vector128 => GemmPanelColumns.For<GemmMicroKernel128>(misalignment, 0, Math.Min(placed.N, GemmMicroKernel128.Nc)),
+            _ => GemmPanelColumns.For<GemmMicroKernelScalar>(misalignment, 0, Math.Min(placed.N, GemmMicroKernelScalar.Nc)),
+        };
+        return columns.Lead > 0;
+    }
+
+    /// <summary>
+    /// The rotation is a one-to-one map of the panel's columns that puts a line boundary of C at the start of every
+    /// full sliver and keeps the lead beside the body's remainder in one sliver, for every misalignment and width.
+    /// </summary>
+    [Test]
+    public void RotatedColumnsAreAPermutationAlignedToLines()
+    {
+        GemmPanelColumns.MinimumRotatedWidth = 0;
+        int nr = GemmMicroKernel256.Nr;
+        int leads = 0;
+        for (int misalignment = -1; misalignment < 16; misalignment++)
+        {
+            for (int width = 1; width <= 100; width++)
+            {
+                GemmPanelColumns columns = GemmPanelColumns.For<GemmMicroKernel256>(misalignment, 32, width);
+                Assert.That(columns.Start, Is.EqualTo(32));
+                Assert.That(columns.Width, Is.EqualTo(width));
+                var seen = new HashSet<int>();
+                for (int t = 0; t < width; t++)
+                {
+                    Assert.That(seen.Add(columns.Physical(t)), Is.True, $"misalignment {misalignment}, width {width}: column {t} maps twice");
+                }
+                Assert.That(seen.Min(), Is.EqualTo(32));
+                Assert.That(seen.Max(), Is.EqualTo(32 + width - 1));
+                if (columns.Lead == 0)
+                {
+                    continue;
+                }
+                leads++;
+                Assert.That(misalignment, Is.GreaterThanOrEqualTo(0), "C's rows not alike: no rotation");
+                Assert.That((misalignment + columns.Physical(0)) % 16, Is.Zero, $"misalignment {misalignment}, width {width}: body not on a line");
+                int merged = columns.MergedSliver(nr);
+                Assert.That((columns.Body - merged) + columns.Lead, Is.LessThanOrEqualTo(nr), "lead and remainder share one sliver");
+                Assert.That(columns.Physical(columns.Body), Is.EqualTo(32), "the lead follows the body");
+            }
+        }
+        Assert.That(leads, Is.GreaterThan(100));
+    }
+
+    /// <summary>By default only products whose C is large (8 MiB and more) and whose panels are wide rotate.</summary>
+    [Test]
+    public void OnlyLargeProductsRotate()
+    {
+        int Lead(int m, int n)
+        {
+            float[] c = new float[(m * n) + 16];
+            for (int offset = 0; offset < 16; offset++)
+            {
+                var problem = new GemmProblem(false, false, m, n, 1, 1f, [1f], 0, 1, [1f], 0, n, 0f, c, offset, n, default);
+                int lead = GemmPanelColumns.For<GemmMicroKernel256>(GemmPanelColumns.Misalignment(problem), 0, n).Lead;
+                if (lead > 0)
+                {
+                    return lead;
+                }
+            }
+            return 0;
+        }
+        Assert.That(Lead(512, 512), Is.Zero, "512×512: C is 1 MiB");
+        Assert.That(Lead(1024, 1024), Is.Zero, "1024×1024: C is 4 MiB");
+        Assert.That(Lead(16384, 512), Is.Zero, "16384×512: C is 32 MiB, but the panel is 512 wide");
+        Assert.That(Lead(2048, 2048), Is.InRange(1, 15), "2048×2048: C is 16 MiB");
     }
 
     /// <summary>The squares are written once per column and bitwise the same for 1, 2 and 3 threads, whichever way C is split.</summary>
@@ -491,6 +660,40 @@ public sealed class GemmTests
             return result;
         }
 
+        /// <summary>
+        /// The same product with C's elements (the same values) at <paramref name="cOffset"/>, rows
+        /// <paramref name="ldc"/> apart, in an array whose other elements are distinct non-zero values.
+        /// </summary>
+        public Case PlacedAt(int cOffset, int ldc)
+        {
+            float[] c = new float[cOffset + ((M - 1) * ldc) + N + 5];
+            for (int index = 0; index < c.Length; index++)
+            {
+                c[index] = 1000f + index;
+            }
+            for (int i = 0; i < M; i++)
+            {
+                Array.Copy(C, COffset + (i * Ldc), c, cOffset + (i * ldc), N);
+            }
+            return new Case
+            {
+                TransA = TransA, TransB = TransB, M = M, N = N, K = K, Alpha = Alpha, Beta = Beta,
+                A = A, AOffset = AOffset, Lda = Lda, B = B, BOffset = BOffset, Ldb = Ldb,
+                C = c, COffset = cOffset, Ldc = ldc, Epilogue = Epilogue,
+            };
+        }
+
+        /// <summary>The M×N elements of C, row after row, out of an array laid out as this case's C.</summary>
+        public float[] Logical(float[] c)
+        {
+            float[] values = new float[M * N];
+            for (int i = 0; i < M; i++)
+            {
+                Array.Copy(c, COffset + (i * Ldc), values, i * N, N);
+            }
+            return values;
+        }
+
         public float[] RunGemm()
         {
             float[] c = (float[])C.Clone();
@@ -501,9 +704,10 @@ public sealed class GemmTests
         public void RunGemmInPlace() =>
             Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, AOffset, Lda, B, BOffset, Ldb, Beta, C, COffset, Ldc, Epilogue);
 
-        public void Check(string what)
+        public void Check(string what) => CheckResult(RunGemm(), what);
+
+        public void CheckResult(float[] actual, string what)
         {
-            float[] actual = RunGemm();
             float[] expected = (float[])C.Clone();
             GemmReference.Multiply(TransA, TransB, M, N, K, Alpha, A, AOffset, Lda, B, BOffset, Ldb, Beta, expected, COffset, Ldc, Epilogue);
             double relative = (8 + (4 * Math.Sqrt(K))) * Ulp;

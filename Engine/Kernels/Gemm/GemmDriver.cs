@@ -100,17 +100,19 @@ internal static class GemmDriver
         ref float packedA = ref workspace.PackedA((mcMax * kcStep) + GemmPacking.PackASlack); // (MC, KC), MR-row slivers
         ref float packedB = ref workspace.PackedB(GemmPacking.BPanelLength<TKernel>(kcStep, ncMax)); // (KC, NC) as NR-column slivers
         ref float scratch = ref workspace.Tile(mr * nr);            // (MR, NR) for ragged edge tiles
+        int misalignment = GemmPanelColumns.Misalignment(problem);
 
         for (int jc = colStart; jc < colEnd; jc += TKernel.Nc)              // loop 5: NC columns of C and B
         {
             int nc = Math.Min(TKernel.Nc, colEnd - jc);
+            GemmPanelColumns columns = GemmPanelColumns.For<TKernel>(misalignment, jc, nc);
             for (int pc = 0; pc < k; pc += kcStep)                           // loop 4: KC steps of the sum
             {
                 int kc = Math.Min(kcStep, k - pc);
-                GemmPacking.PackB<TKernel>(problem, pc, kc, jc, nc, ref packedB);
+                GemmPacking.PackBPanel<TKernel>(problem, pc, kc, columns, 0, nc, ref packedB);
                 if (squaresOfB is not null)
                 {
-                    GemmPacking.AddColumnSquares<TKernel>(ref packedB, kc, nc,
+                    GemmPacking.AddPanelColumnSquares<TKernel>(ref packedB, kc, columns, 0, nc,
                         squaresOfB.AsSpan(problem.Epilogue.ColumnSquaresOfBOffset + jc, nc));
                 }
 
@@ -120,7 +122,7 @@ internal static class GemmDriver
                 {
                     int mc = Math.Min(TKernel.Mc, rowEnd - ic);
                     GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, ref packedA);
-                    MultiplyBlock<TKernel>(problem, ic, mc, jc, nc, kc, ref packedA, ref packedB, ref scratch, store);
+                    MultiplyBlock<TKernel>(problem, ic, mc, columns, 0, nc, kc, ref packedA, ref packedB, ref scratch, store);
                 }
             }
         }
@@ -128,7 +130,8 @@ internal static class GemmDriver
 
     /// <summary>
     /// The most rows of C for which <see cref="RunFewRows{TKernel}"/> replaces <see cref="Run{TKernel}"/>: two row
-    /// blocks, so that the packed A of all rows (for AVX2, 144 rows × KC 512 = 288 KiB) still sits in L2.
+    /// blocks, so that the packed A of all rows (for AVX2, 144 rows × 512 = 288 KiB; 396 KiB for the 688-deep slices of
+    /// k = 2048) still sits in L2.
     /// </summary>
     internal static int FewRows<TKernel>()
         where TKernel : struct, IGemmMicroKernel => 2 * TKernel.Mc;
@@ -197,15 +200,16 @@ internal static class GemmDriver
     }
 
     /// <summary>
-    /// The depth of one slice of the sum (loop 4's step). Equal slices rather than KC, KC, ..., remainder: with KC = 512,
-    /// k = 1100 as 368+368+364, not 512+512+76, whose last pass would reload and store all of C for 76 steps. A multiple
-    /// of 8 suits the 8×8 transposes in packing. It depends only on k, never on the thread split, and with it every
-    /// rounding of the result.
+    /// The depth of one slice of the sum (loop 4's step). Equal slices rather than KC, KC, ..., remainder: with KC = 768,
+    /// k = 1600 as 536+536+528, not 768+768+64, whose last pass would reload and store all of C for 64 steps. A sum
+    /// deeper than the kernel's <see cref="IGemmMicroKernel.SingleSliceDepth"/> gets at least two slices (AVX2: k = 600
+    /// as 304+296). A multiple of 8 suits the 8×8 transposes in packing. It depends only on k, never on the thread
+    /// split, and with it every rounding of the result.
     /// </summary>
     public static int SliceDepth<TKernel>(int k)
         where TKernel : struct, IGemmMicroKernel
     {
-        int kSlices = (k + TKernel.Kc - 1) / TKernel.Kc;
+        int kSlices = k <= TKernel.SingleSliceDepth ? 1 : Math.Max(2, (k + TKernel.Kc - 1) / TKernel.Kc);
         return Math.Min(RoundUp((k + kSlices - 1) / kSlices, 8), k);
     }
 
@@ -217,22 +221,34 @@ internal static class GemmDriver
 
     /// <summary>
     /// Loops 2 and 1: C[ic..ic+mc, jc..jc+nc] (+)= packed A block · packed B panel over one KC slice of the sum, stored
-    /// through <paramref name="store"/>. <paramref name="scratch"/> holds one MR×NR tile for the ragged edges.
+    /// through <paramref name="store"/>; <paramref name="packedB"/> is the sliver of column <paramref name="jc"/>, the
+    /// columns packed in order. <paramref name="scratch"/> holds one MR×NR tile for the ragged edges.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyBlock<TKernel>(in GemmProblem problem, int ic, int mc, int jc, int nc, int kc,
         ref float packedA, ref float packedB, ref float scratch, in GemmTileStore store)
+        where TKernel : struct, IGemmMicroKernel =>
+        MultiplyBlock<TKernel>(problem, ic, mc, new GemmPanelColumns(jc, nc, 0), 0, nc, kc, ref packedA, ref packedB, ref scratch, store);
+
+    /// <summary>
+    /// Loops 2 and 1 over the packed columns <paramref name="first"/>..first+width of a panel laid out as
+    /// <paramref name="columns"/> says (<paramref name="panel"/> is its packed column 0): C's rows ic..ic+mc (+)= packed
+    /// A block · those slivers, over one KC slice of the sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyBlock<TKernel>(in GemmProblem problem, int ic, int mc, in GemmPanelColumns columns, int first, int width,
+        int kc, ref float packedA, ref float panel, ref float scratch, in GemmTileStore store)
         where TKernel : struct, IGemmMicroKernel
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int ldc = problem.Ldc;
         ref float c = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.C), problem.COffset);
         GemmTileStore plain = store.PlainProduct;
-        for (int jr = 0; jr < nc; jr += nr)                      // loop 2: one B sliver, kept in L1
+        int merged = columns.Lead > 0 ? columns.MergedSliver(nr) : -1;
+        for (int jr = first; jr < first + width; jr += nr)       // loop 2: one B sliver, kept in L1
         {
-            ref float bSliver = ref Unsafe.Add(ref packedB, GemmPacking.BSliverOffset<TKernel>(jr, kc));
-            int j = jc + jr;
-            int cols = Math.Min(nr, nc - jr);
+            ref float bSliver = ref Unsafe.Add(ref panel, GemmPacking.BSliverOffset<TKernel>(jr, kc));
+            int j = columns.Physical(jr);
+            int cols = Math.Min(nr, columns.Body - jr);          // in the merged sliver, the body's part of it
             for (int ir = 0; ir < mc; ir += mr)                  // loop 1: A slivers stream from L2
             {
                 ref float aSliver = ref Unsafe.Add(ref packedA, ir * kc);
@@ -258,7 +274,16 @@ internal static class GemmDriver
                     {
                         TKernel.Run(kc, ref aSliver, ref bSliver, ref scratch, nr, plain, 0);
                     }
-                    StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
+                    if (cols > 0)
+                    {
+                        StoreEdge(ref scratch, nr, ref cTile, ldc, rows, cols, store, j);
+                    }
+                    if (jr == merged)
+                    {
+                        // The lead's lanes follow the body's: C's first columns of the panel.
+                        StoreEdge(ref Unsafe.Add(ref scratch, cols), nr, ref Unsafe.Add(ref c, ((nint)i * ldc) + columns.Start),
+                            ldc, rows, columns.Lead, store, columns.Start);
+                    }
                 }
             }
         }

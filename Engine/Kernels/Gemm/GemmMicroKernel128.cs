@@ -17,6 +17,7 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
     public static int Mr => 4;
     public static int Nr => 8;
     public static int Mc => 128;
+    public static int SingleSliceDepth => Kc;
     public static int Kc => 256;
     public static int Nc => 4080;
 

@@ -16,17 +16,21 @@ namespace NeuralCore.Engine.Kernels;
 /// </para>
 /// <para>
 /// Blocking for AMD Zen 3 (per core: 32 KiB L1d, 512 KiB L2; 32 MiB L3 shared; lscpu prints the totals over both
-/// cores). KC = 512: each slice of the sum loads and stores the whole of C once, so a deeper slice means fewer passes
-/// over C (4 instead of 8 at k = 2048) and fewer tile starts and stores. The 512×16 B sliver is 32 KiB, all of L1,
-/// so it does not stay there whole while the A slivers stream past; it is read from L2 in part, which the loads keep
-/// up with. Measured in session 6 against 384 (one process per setting, alternating): 1–1.5 % faster at 512³, 1024³
-/// and 2048³ on one thread, 0.5–2.5 % on two, and the MLP's shapes unchanged. 640 and 768 were the same as 512 on one
-/// thread, but 768 and 1024 were 2–5 % slower at 2048³ on two (Benchmarks/results/session6-2026-11-26.md). Session 4
-/// had measured 384 2 % faster than 256 (and 320 in between). MC = 72: the 72×512 packed A block is 144 KiB of L2.
+/// cores). Slices of the sum up to KC = 768 deep, but a sum deeper than 512 (<see cref="SingleSliceDepth"/>) in at
+/// least two: each slice loads and stores the whole of C once, so a deeper slice means fewer passes over C and fewer
+/// tile starts and stores. k = 2048 runs as 3 slices of 688 instead of 4 of 512: 0.3–0.7 % faster on one thread and
+/// 0.3–1.4 % on two (session 8, alternating processes), 1536³ 0.5 %; every k up to 1024 is sliced as with KC 512.
+/// A single slice of 513–768 was faster on one thread (768³ 1.5–2 %) but 2 % slower at 600³ on two, where the one
+/// step of the shared-panel split leaves nothing to pack while the first blocks are multiplied. The 512×16 B sliver
+/// is 32 KiB, all of L1, so it does not stay there whole while the A slivers stream past; it is read from L2 in part,
+/// which the loads keep up with. Session 6 measured 512 1–1.5 % faster than 384 on one thread and 0.5–2.5 % on two;
+/// session 4 384 2 % faster than 256. MC = 72: the 72×512 packed A block is 144 KiB of L2 (198 KiB at 688 deep); 48
+/// and 54 measured the same as 72 with slices of 688.
 /// BLIS uses 144 on Zen; on this machine 72 measured about 4% faster at 1024³ (with KC 384), and a micro-kernel loop
 /// over 12 A slivers ran at 96% of FMA peak against 90% over 24 (the larger block shares L2 with the streaming B
 /// panel and C); with KC 512, 48, 60 and 96 measured the same as 72 within 1 %. NC = 4080: the 512×4080 packed B
-/// panel is 8 MiB, a slice of L3, and covers every n up to 4080 in one panel, so A is packed once per slice.
+/// panel is 8 MiB (12 MiB at 768 deep), a slice of L3, and covers every n up to 4080 in one panel, so A is packed
+/// once per slice.
 /// </para>
 /// </remarks>
 internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
@@ -34,7 +38,8 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     public static int Mr => 6;
     public static int Nr => 16;
     public static int Mc => 72;
-    public static int Kc => 512;
+    public static int Kc => 768;
+    public static int SingleSliceDepth => 512;
     public static int Nc => 4080;
 
     /// <summary>The last sliver of a block 4 rows (or fewer) tall runs as a 4×16 tile: 8 accumulators still cover the

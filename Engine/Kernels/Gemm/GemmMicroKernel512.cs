@@ -26,6 +26,7 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
     public static int Mr => 8;
     public static int Nr => 32;
     public static int Mc => 384;
+    public static int SingleSliceDepth => Kc;
     public static int Kc => 192;
     public static int Nc => 4064;
 

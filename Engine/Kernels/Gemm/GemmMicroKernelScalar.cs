@@ -15,6 +15,7 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
     public static int Mr => 4;
     public static int Nr => 4;
     public static int Mc => 128;
+    public static int SingleSliceDepth => Kc;
     public static int Kc => 256;
     public static int Nc => 4080;
 

@@ -239,6 +239,89 @@ internal static class GemmPacking
     }
 
     /// <summary>
+    /// Packs the packed columns <paramref name="first"/>..first+width of a panel laid out as <paramref name="columns"/>
+    /// says into <paramref name="panel"/> (the panel's packed column 0): the body's columns as one run of C's columns,
+    /// then, if the merged sliver is among them, the lead beside the body's last columns.
+    /// </summary>
+    public static void PackBPanel<TKernel>(in GemmProblem problem, int pc, int kc, in GemmPanelColumns columns, int first, int width,
+        ref float panel)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int bodyEnd = Math.Min(first + width, columns.Body);
+        if (bodyEnd > first)
+        {
+            PackB<TKernel>(problem, pc, kc, columns.Start + columns.Lead + first, bodyEnd - first,
+                ref Unsafe.Add(ref panel, BSliverOffset<TKernel>(first, kc)));
+        }
+        int merged = columns.MergedSliver(TKernel.Nr);
+        if (columns.Lead > 0 && first <= merged && merged < first + width)
+        {
+            PackLead<TKernel>(problem, pc, kc, columns, ref Unsafe.Add(ref panel, BSliverOffset<TKernel>(merged, kc)));
+        }
+    }
+
+    /// <summary>
+    /// Writes the lead's columns (C's first <see cref="GemmPanelColumns.Lead"/> of the panel) into the merged sliver,
+    /// after the body's remainder, and zeros the lanes past them. One sliver per panel, so plain scalar code.
+    /// </summary>
+    private static void PackLead<TKernel>(in GemmProblem problem, int pc, int kc, in GemmPanelColumns columns, ref float sliver)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int nr = TKernel.Nr;
+        int tail = columns.Body - columns.MergedSliver(nr);
+        int lead = columns.Lead;
+        nint ldb = problem.Ldb;
+        ref float b = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(problem.B), problem.BOffset);
+        for (int p = 0; p < kc; p++)
+        {
+            ref float dst = ref Unsafe.Add(ref sliver, ((nint)p * nr) + tail);
+            for (int q = 0; q < lead; q++)
+            {
+                int j = columns.Start + q;
+                Unsafe.Add(ref dst, q) = problem.TransB ? Unsafe.Add(ref b, (j * ldb) + pc + p) : Unsafe.Add(ref b, ((pc + p) * ldb) + j);
+            }
+            for (int q = lead; q < nr - tail; q++)
+            {
+                Unsafe.Add(ref dst, q) = 0f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AddColumnSquares{TKernel}"/> over the packed columns <paramref name="first"/>..first+width of a panel
+    /// laid out as <paramref name="columns"/> says; <paramref name="squares"/> holds the sums of C's columns
+    /// Start..Start+Width.
+    /// </summary>
+    public static void AddPanelColumnSquares<TKernel>(ref float panel, int kc, in GemmPanelColumns columns, int first, int width,
+        Span<float> squares)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int nr = TKernel.Nr;
+        int bodyEnd = Math.Min(first + width, columns.Body);
+        if (bodyEnd > first)
+        {
+            AddColumnSquares<TKernel>(ref Unsafe.Add(ref panel, BSliverOffset<TKernel>(first, kc)), kc, bodyEnd - first,
+                squares.Slice(columns.Lead + first, bodyEnd - first));
+        }
+        int merged = columns.MergedSliver(nr);
+        if (columns.Lead > 0 && first <= merged && merged < first + width)
+        {
+            // Lane by lane in the order AddColumnSquares sums each lane, so each column's sum is the same bits.
+            ref float leadLanes = ref Unsafe.Add(ref panel, BSliverOffset<TKernel>(merged, kc) + (columns.Body - merged));
+            for (int q = 0; q < columns.Lead; q++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < kc; p++)
+                {
+                    float value = Unsafe.Add(ref leadLanes, (p * nr) + q);
+                    sum += value * value;
+                }
+                squares[q] += sum;
+            }
+        }
+    }
+
+    /// <summary>
     /// <c>squares[j] += Σ_p packed[p, j]²</c> over a packed KC×NC slice of B (<paramref name="squares"/> holds its
     /// <paramref name="nc"/> columns). Sliver by sliver, each sliver (KC×NR, a few KiB) streaming from cache, one
     /// vector of NR/8 column sums per step: the order of the sum depends only on the slicing of k, never on threads.

@@ -63,6 +63,7 @@ internal sealed class GemmPanelJob : ChunkedJob
     private int _lastTasks;
     private int _lastParts;
     private int _lastPartWidth;
+    private int _misalignment; // of C's rows, read once per call (see GemmPanelColumns.Misalignment)
 
     // Per step: the next piece to take, pieces packed, blocks multiplied, and the blocks not yet taken as [front, back)
     // in one long (front in the low half) so that both ends move by compare-and-swap. Per block: steps finished.
@@ -158,6 +159,7 @@ internal sealed class GemmPanelJob : ChunkedJob
         _lastParts = Math.Max(2, _ncStep / LastPartColumns);
         _lastPartWidth = GemmDriver.RoundUp((_ncStep + _lastParts - 1) / _lastParts, TKernel.Nr);
         _lastTasks = _lastParts * _blocks;
+        _misalignment = GemmPanelColumns.Misalignment(_problem);
 
         _panelArray = _panels.PackedBArray(2 * _panelLength, out _panelStart);
         EnsureCleared(ref _nextPiece, steps);
@@ -238,13 +240,13 @@ internal sealed class GemmPanelJob : ChunkedJob
         if (first < nc)
         {
             int width = Math.Min(PieceColumns, nc - first);
+            GemmPanelColumns columns = GemmPanelColumns.For<TKernel>(_misalignment, jc, nc);
             ref float panel = ref Panel(step);
-            ref float packed = ref Unsafe.Add(ref panel, GemmPacking.BSliverOffset<TKernel>(first, kc));
-            GemmPacking.PackB<TKernel>(_problem, pc, kc, jc + first, width, ref packed);
+            GemmPacking.PackBPanel<TKernel>(_problem, pc, kc, columns, first, width, ref panel);
             if (_problem.Epilogue.ColumnSquaresOfB is { } squares)
             {
-                GemmPacking.AddColumnSquares<TKernel>(ref packed, kc, width,
-                    squares.AsSpan(_problem.Epilogue.ColumnSquaresOfBOffset + jc + first, width));
+                GemmPacking.AddPanelColumnSquares<TKernel>(ref panel, kc, columns, first, width,
+                    squares.AsSpan(_problem.Epilogue.ColumnSquaresOfBOffset + jc, nc));
             }
         }
         Interlocked.Increment(ref _piecesDone[step]); // a full fence: publishes the packed piece
@@ -281,8 +283,8 @@ internal sealed class GemmPanelJob : ChunkedJob
                 packedFor = packedKey;
             }
             GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
-            GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, jc + first, width, kc, ref packedA,
-                ref Unsafe.Add(ref Panel(step), GemmPacking.BSliverOffset<TKernel>(first, kc)), ref scratch, store);
+            GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, GemmPanelColumns.For<TKernel>(_misalignment, jc, nc), first, width, kc,
+                ref packedA, ref Panel(step), ref scratch, store);
         }
         Volatile.Write(ref _blockSteps[block], step + 1); // every part of the last step writes it: nobody waits for that
         Interlocked.Increment(ref _blocksDone[step]);

@@ -23,6 +23,12 @@ internal interface IGemmMicroKernel
     /// <summary>The most steps of the sum in one slice (loop 4); the driver cuts k into equal slices no deeper.</summary>
     static abstract int Kc { get; }
 
+    /// <summary>
+    /// The deepest sum done in one slice; a deeper one is cut into at least two (see
+    /// <see cref="GemmDriver.SliceDepth{TKernel}"/>), even when it is no deeper than <see cref="Kc"/>. At most <see cref="Kc"/>.
+    /// </summary>
+    static abstract int SingleSliceDepth { get; }
+
     /// <summary>Columns of B packed at once (loop 5); a multiple of <see cref="Nr"/>.</summary>
     static abstract int Nc { get; }
 
