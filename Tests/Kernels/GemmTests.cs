@@ -53,7 +53,6 @@ public sealed class GemmTests
     private GemmKernelKind _savedKernel;
     private int _savedThreads;
     private GemmSplit _savedSplit;
-    private long _savedRotatedBytes;
     private int _savedRotatedWidth;
 
     /// <summary>Saves the global settings the tests change.</summary>
@@ -63,7 +62,6 @@ public sealed class GemmTests
         _savedKernel = Gemm.Kernel;
         _savedThreads = Gemm.MaxThreads;
         _savedSplit = Gemm.Split;
-        _savedRotatedBytes = GemmPanelColumns.MinimumRotatedBytes;
         _savedRotatedWidth = GemmPanelColumns.MinimumRotatedWidth;
     }
 
@@ -74,7 +72,6 @@ public sealed class GemmTests
         Gemm.Kernel = _savedKernel;
         Gemm.MaxThreads = _savedThreads;
         Gemm.Split = _savedSplit;
-        GemmPanelColumns.MinimumRotatedBytes = _savedRotatedBytes;
         GemmPanelColumns.MinimumRotatedWidth = _savedRotatedWidth;
     }
 
@@ -235,8 +232,7 @@ public sealed class GemmTests
         Gemm.Kernel = Enum.Parse<GemmKernelKind>(kernel);
         Gemm.MaxThreads = mode == "One" ? 1 : 2;
         Gemm.Split = mode == "One" ? GemmSplit.Auto : Enum.Parse<GemmSplit>(mode);
-        GemmPanelColumns.MinimumRotatedBytes = 0; // the library rotates only large products; these are small
-        GemmPanelColumns.MinimumRotatedWidth = 0;
+        GemmPanelColumns.MinimumRotatedWidth = 0; // the library rotates only panels 1024 columns wide or more
         var rng = new TestRandom(11);
         // Rotation is for the panel path: rows above the few-rows path's limit (2·MC: 144 for AVX2, 256 for the
         // Vector128 kernel, 768 for AVX-512), or for each part of a two-thread split (at least 1 << 20 multiply-adds per
@@ -360,9 +356,9 @@ public sealed class GemmTests
         Assert.That(leads, Is.GreaterThan(100));
     }
 
-    /// <summary>By default only products whose C is large (8 MiB and more) and whose panels are wide rotate.</summary>
+    /// <summary>By default only panels of 1024 columns or more rotate.</summary>
     [Test]
-    public void OnlyLargeProductsRotate()
+    public void OnlyWidePanelsRotate()
     {
         int Lead(int m, int n)
         {
@@ -378,10 +374,10 @@ public sealed class GemmTests
             }
             return 0;
         }
-        Assert.That(Lead(512, 512), Is.Zero, "512×512: C is 1 MiB");
-        Assert.That(Lead(1024, 1024), Is.Zero, "1024×1024: C is 4 MiB");
-        Assert.That(Lead(16384, 512), Is.Zero, "16384×512: C is 32 MiB, but the panel is 512 wide");
-        Assert.That(Lead(2048, 2048), Is.InRange(1, 15), "2048×2048: C is 16 MiB");
+        Assert.That(Lead(512, 512), Is.Zero, "512 columns");
+        Assert.That(Lead(8, 1008), Is.Zero, "1008 columns");
+        Assert.That(Lead(8, 1024), Is.InRange(1, 15), "1024 columns");
+        Assert.That(Lead(8, 2048), Is.InRange(1, 15), "2048 columns");
     }
 
     /// <summary>The squares are written once per column and bitwise the same for 1, 2 and 3 threads, whichever way C is split.</summary>

@@ -13,7 +13,7 @@ namespace NeuralCore.Engine.Kernels;
 /// 24 bytes into a cache line, six floats. With C's rows a multiple of 16 floats long, each 16-column tile row then
 /// straddles two lines, and every line is shared by two tiles that the micro-kernel visits a whole row block apart.
 /// At 2048³ that cost 0.7 % on one thread and 0.9 % on two against the same product with C 64-byte aligned (which is
-/// how PyTorch allocates its tensors); at 1024³, where C stays in L3, nothing.
+/// how PyTorch allocates its tensors).
 /// </para>
 /// <para>
 /// The rotation packs the panel's first <see cref="Lead"/> columns (those before the first line boundary) last: packed
@@ -29,14 +29,11 @@ internal readonly struct GemmPanelColumns
     private const int CacheLineFloats = 16;
 
     /// <summary>
-    /// The smallest C (rows × ldc × 4 bytes) whose panels rotate. The gain comes from C's lines that fall out of
-    /// cache between the two tiles that share them: measured at 2048² (16 MiB), none at 1024² (4 MiB, which stays
-    /// in L3). Below, the merged sliver's two-piece store (a tile through scratch) would be all cost: 256³ was 4 %
-    /// slower on one thread and 15 % on two (each part's panel has one), 512³ 1–2 %. Tests lower it.
+    /// The narrowest panel that rotates: at 1024 columns the merged sliver, whose tiles go through scratch and are
+    /// stored in two pieces, is 1/64 of the tiles. Rotating every panel made 256³ 4 % slower on one thread and 15 % on
+    /// two (each part of the split has a merged sliver), 512³ 1–2 %; from 1024 columns on it measured never slower
+    /// (300×1024×1024 the same, 600×1024×600 0.6–0.8 % faster, 1024³ 0.3–0.8 %, 2048³ 0.6–1 %). Tests lower it.
     /// </summary>
-    internal static long MinimumRotatedBytes { get; set; } = 8L << 20;
-
-    /// <summary>The narrowest panel that rotates: at 1024 columns the merged sliver is 1/64 of the tiles. Tests lower it.</summary>
     internal static int MinimumRotatedWidth { get; set; } = 1024;
 
     /// <summary>The panel's columns <paramref name="start"/>..start+width of C, the first <paramref name="lead"/> packed last.</summary>
@@ -67,13 +64,12 @@ internal readonly struct GemmPanelColumns
 
     /// <summary>
     /// Floats from the last cache-line boundary to C's element [0, 0] when every row of C starts at the same place in a
-    /// line (ldc a multiple of 16) and C is large enough to gain from rotating (see <see cref="MinimumRotatedBytes"/>),
-    /// else −1. Read once per call: the garbage collector may move C, and the packing and
+    /// line (ldc a multiple of 16), else −1. Read once per call: the garbage collector may move C, and the packing and
     /// the multiplying of a panel must agree on its rotation (a move costs only speed, never the result).
     /// </summary>
     public static unsafe int Misalignment(in GemmProblem problem)
     {
-        if (problem.Ldc % CacheLineFloats != 0 || (long)problem.M * problem.Ldc * sizeof(float) < MinimumRotatedBytes)
+        if (problem.Ldc % CacheLineFloats != 0 || problem.C.Length == 0)
         {
             return -1;
         }
