@@ -32,7 +32,8 @@ internal readonly struct GemmPanelColumns
     /// The narrowest panel that rotates: at 1024 columns the merged sliver, whose tiles go through scratch and are
     /// stored in two pieces, is 1/64 of the tiles. Rotating every panel made 256³ 4 % slower on one thread and 15 % on
     /// two (each part of the split has a merged sliver), 512³ 1–2 %; from 1024 columns on it measured never slower
-    /// (300×1024×1024 the same, 600×1024×600 0.6–0.8 % faster, 1024³ 0.3–0.8 %, 2048³ 0.6–1 %). Tests lower it.
+    /// (300×1024×1024 the same, 600×1024×600 0.6–0.8 % faster, 1024³ 0.3–0.8 %, 2048³ 0.2–0.6 % on one thread). Tests
+    /// lower it.
     /// </summary>
     internal static int MinimumRotatedWidth { get; set; } = 1024;
 
