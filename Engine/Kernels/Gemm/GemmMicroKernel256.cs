@@ -18,8 +18,9 @@ namespace NeuralCore.Engine.Kernels;
 /// Blocking for AMD Zen 3 (per core: 32 KiB L1d, 512 KiB L2; 32 MiB L3 shared; lscpu prints the totals over both
 /// cores). Slices of the sum up to KC = 768 deep, but a sum deeper than 512 (<see cref="SingleSliceDepth"/>) in at
 /// least two: each slice loads and stores the whole of C once, so a deeper slice means fewer passes over C and fewer
-/// tile starts and stores. k = 2048 runs as 3 slices of 688 instead of 4 of 512: 0.3–0.7 % faster on one thread and
-/// 0.3–1.4 % on two (session 8, alternating processes), 1536³ 0.5 %; every k up to 1024 is sliced as with KC 512.
+/// tile starts and stores. k = 2048 runs as 3 slices of 688 instead of 4 of 512: 0.1–0.7 % faster on one thread and
+/// 0.1–1.1 % on two (session 8, alternating processes, fastest call), 1536³ 0.5 %; every k up to 1024 is sliced as
+/// with KC 512.
 /// A single slice of 513–768 was faster on one thread (768³ 1.5–2 %) but 2 % slower at 600³ on two, where the one
 /// step of the shared-panel split leaves nothing to pack while the first blocks are multiplied. The 512×16 B sliver
 /// is 32 KiB, all of L1, so it does not stay there whole while the A slivers stream past; it is read from L2 in part,
