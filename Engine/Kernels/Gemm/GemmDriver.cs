@@ -224,6 +224,7 @@ internal static class GemmDriver
     /// through <paramref name="store"/>; <paramref name="packedB"/> is the sliver of column <paramref name="jc"/>, the
     /// columns packed in order. <paramref name="scratch"/> holds one MR×NR tile for the ragged edges.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyBlock<TKernel>(in GemmProblem problem, int ic, int mc, int jc, int nc, int kc,
         ref float packedA, ref float packedB, ref float scratch, in GemmTileStore store)
         where TKernel : struct, IGemmMicroKernel =>

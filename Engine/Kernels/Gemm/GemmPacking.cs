@@ -243,6 +243,7 @@ internal static class GemmPacking
     /// says into <paramref name="panel"/> (the panel's packed column 0): the body's columns as one run of C's columns,
     /// then, if the merged sliver is among them, the lead beside the body's last columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBPanel<TKernel>(in GemmProblem problem, int pc, int kc, in GemmPanelColumns columns, int first, int width,
         ref float panel)
         where TKernel : struct, IGemmMicroKernel
@@ -264,6 +265,7 @@ internal static class GemmPacking
     /// Writes the lead's columns (C's first <see cref="GemmPanelColumns.Lead"/> of the panel) into the merged sliver,
     /// after the body's remainder, and zeros the lanes past them. One sliver per panel, so plain scalar code.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackLead<TKernel>(in GemmProblem problem, int pc, int kc, in GemmPanelColumns columns, ref float sliver)
         where TKernel : struct, IGemmMicroKernel
     {
@@ -292,6 +294,7 @@ internal static class GemmPacking
     /// laid out as <paramref name="columns"/> says; <paramref name="squares"/> holds the sums of C's columns
     /// Start..Start+Width.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddPanelColumnSquares<TKernel>(ref float panel, int kc, in GemmPanelColumns columns, int first, int width,
         Span<float> squares)
         where TKernel : struct, IGemmMicroKernel
