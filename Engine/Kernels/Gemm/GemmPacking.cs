@@ -309,18 +309,9 @@ internal static class GemmPacking
         int merged = columns.MergedSliver(nr);
         if (columns.Lead > 0 && first <= merged && merged < first + width)
         {
-            // Lane by lane in the order AddColumnSquares sums each lane, so each column's sum is the same bits.
-            ref float leadLanes = ref Unsafe.Add(ref panel, BSliverOffset<TKernel>(merged, kc) + (columns.Body - merged));
-            for (int q = 0; q < columns.Lead; q++)
-            {
-                float sum = 0f;
-                for (int p = 0; p < kc; p++)
-                {
-                    float value = Unsafe.Add(ref leadLanes, (p * nr) + q);
-                    sum += value * value;
-                }
-                squares[q] += sum;
-            }
+            // One lane at a time, summed in the same order as a vector lane, so each column's sum is the same bits.
+            AddLaneSquares(ref Unsafe.Add(ref panel, BSliverOffset<TKernel>(merged, kc) + (columns.Body - merged)), kc, nr,
+                squares[..columns.Lead]);
         }
     }
 
@@ -365,16 +356,26 @@ internal static class GemmPacking
                     AddLanes(sum, squares, jr + q, cols - q);
                 }
             }
-            for (; q < cols; q++)
+            if (q < cols)
             {
-                float sum = 0f;
-                for (int p = 0; p < kc; p++)
-                {
-                    float value = Unsafe.Add(ref sliver, (p * nr) + q);
-                    sum += value * value;
-                }
-                squares[jr + q] += sum;
+                AddLaneSquares(ref Unsafe.Add(ref sliver, q), kc, nr, squares.Slice(jr + q, cols - q));
             }
+        }
+    }
+
+    /// <summary><c>squares[q] += Σ_p lanes[p·nr + q]²</c> for each of <paramref name="squares"/>' lanes, one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddLaneSquares(ref float lanes, int kc, int nr, Span<float> squares)
+    {
+        for (int q = 0; q < squares.Length; q++)
+        {
+            float sum = 0f;
+            for (int p = 0; p < kc; p++)
+            {
+                float value = Unsafe.Add(ref lanes, (p * nr) + q);
+                sum += value * value;
+            }
+            squares[q] += sum;
         }
     }
 
