@@ -292,6 +292,79 @@ public sealed class GemmTests
         }
     }
 
+    /// <summary>
+    /// The tiles of one B sliver prefetch the next sliver in consecutive shares that cover every cache line once, also
+    /// when there are more tiles than lines.
+    /// </summary>
+    [Test]
+    public void NextSliverSharesCoverTheSliverOnce()
+    {
+        foreach (int tiles in new[] { 1, 2, 7, 12, 24 })
+        {
+            foreach (int lines in new[] { 1, 5, 12, 13, 689, 1025 })
+            {
+                int next = 0;
+                for (int tile = 0; tile < tiles; tile++)
+                {
+                    (int from, int to) = GemmDriver.NextSliverShare(tile, tiles, lines);
+                    Assert.That(from, Is.EqualTo(next), $"{tiles} tiles, {lines} lines: tile {tile} starts where the last ended");
+                    Assert.That(to, Is.GreaterThanOrEqualTo(from), $"{tiles} tiles, {lines} lines: tile {tile}");
+                    next = to;
+                }
+                Assert.That(next, Is.EqualTo(lines), $"{tiles} tiles, {lines} lines: the shares end at the sliver's end");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each micro-kernel's prefetching tile gives the bits of its plain one, with every store (beta, reading C, the
+    /// epilogue), for depths that end on the unrolled pair of steps and one past it.
+    /// </summary>
+    [Test]
+    public void PrefetchingTileGivesTheBitsOfThePlainOne([ValueSource(nameof(s_kernels))] string kernel)
+    {
+        // (Each kernel runs on any machine: without the instructions, .NET runs its vector types in software.)
+        switch (Enum.Parse<GemmKernelKind>(kernel))
+        {
+            case GemmKernelKind.Vector512:
+                CheckPrefetchingTile<GemmMicroKernel512>();
+                break;
+            case GemmKernelKind.Vector256:
+                CheckPrefetchingTile<GemmMicroKernel256>();
+                break;
+            case GemmKernelKind.Vector128:
+                CheckPrefetchingTile<GemmMicroKernel128>();
+                break;
+            default:
+                CheckPrefetchingTile<GemmMicroKernelScalar>();
+                break;
+        }
+    }
+
+    private static void CheckPrefetchingTile<TKernel>()
+        where TKernel : struct, IGemmMicroKernel
+    {
+        var rng = new TestRandom(13);
+        int mr = TKernel.Mr, nr = TKernel.Nr, ldc = nr + 3;
+        var epilogue = new GemmEpilogue { ColumnScale = rng.Array(nr), ColumnBias = rng.Array(nr), Activation = GemmActivation.Relu };
+        foreach (int kc in new[] { 1, 2, 7, 16, 17, 688 })
+        {
+            float[] a = rng.Array(mr * kc), b = rng.Array(kc * nr), c = rng.Array(mr * ldc);
+            float[] target = rng.Array((kc * 16) + 16); // what the prefetches point at: one line per two steps
+            foreach (GemmTileStore store in new[]
+            {
+                new GemmTileStore(1f, 0f, readC: false, default, applyEpilogue: false),
+                new GemmTileStore(-0.5f, 1.5f, readC: true, epilogue, applyEpilogue: true),
+            })
+            {
+                float[] plain = (float[])c.Clone(), prefetching = (float[])c.Clone();
+                TKernel.Run(kc, ref a[0], ref b[0], ref plain[0], ldc, store, 0);
+                TKernel.RunPrefetching(kc, ref a[0], ref b[0], ref prefetching[0], ldc, store, 0, ref target[0], 64);
+                Assert.That(prefetching, Is.EqualTo(plain).AsCollection, $"{typeof(TKernel).Name}, kc = {kc}");
+            }
+        }
+    }
+
     // The rows up to which the kernel in use takes the few-rows path, which does not rotate.
     private static int FewRows() => Gemm.Kernel switch
     {

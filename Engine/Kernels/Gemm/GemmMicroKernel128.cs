@@ -68,6 +68,12 @@ internal readonly struct GemmMicroKernel128 : IGemmMicroKernel
 
     public static int ShortRows => Mr; // no short tile: RunShort is Run
 
+    /// <summary>As <see cref="Run"/>, without the prefetch (not measured against a busy L3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunPrefetching(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store,
+        int column, ref float prefetch, nint prefetchStepBytes) =>
+        Run(kc, ref a, ref b, ref c, ldc, store, column);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RunShort(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column) =>
         Run(kc, ref a, ref b, ref c, ldc, store, column);

@@ -284,7 +284,7 @@ internal sealed class GemmPanelJob : ChunkedJob
             }
             GemmTileStore store = GemmDriver.SliceStore(_problem, pc, kc);
             GemmDriver.MultiplyBlock<TKernel>(_problem, ic, mc, GemmPanelColumns.For<TKernel>(_misalignment, jc, nc), first, width, kc,
-                ref packedA, ref Panel(step), ref scratch, store);
+                ref packedA, ref Panel(step), ref scratch, store, prefetchNextSliver: false);
         }
         Volatile.Write(ref _blockSteps[block], step + 1); // every part of the last step writes it: nobody waits for that
         Interlocked.Increment(ref _blocksDone[step]);

@@ -40,6 +40,15 @@ internal interface IGemmMicroKernel
     static abstract void Run(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store, int column);
 
     /// <summary>
+    /// <see cref="Run"/>, prefetching into the caches as it goes: every two steps of the sum, the cache line at
+    /// <paramref name="prefetch"/>, which then moves on by <paramref name="prefetchStepBytes"/> (which may be 0). The
+    /// driver points it at a share of the next B sliver (see <see cref="GemmDriver.NextSliverShare"/>). A prefetch
+    /// never faults and never changes a result. Kernels that were not measured with it ignore the prefetch.
+    /// </summary>
+    static abstract void RunPrefetching(int kc, ref float a, ref float b, ref float c, int ldc, in GemmTileStore store,
+        int column, ref float prefetch, nint prefetchStepBytes);
+
+    /// <summary>
     /// The height of the kernel's short tile, for a last A sliver with fewer than <see cref="Mr"/> real rows: run as a
     /// full tile, its padding rows would cost as much as real ones. <see cref="Mr"/> for a kernel that has none.
     /// </summary>
