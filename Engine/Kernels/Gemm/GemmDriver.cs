@@ -253,8 +253,9 @@ internal static class GemmDriver
     /// between them (<see cref="IGemmMicroKernel.RunPrefetching"/>), spread thinly over their loops. Every row block
     /// reads the whole B panel from L3, and on a shared host another program's traffic evicts part of it between those
     /// reads. Without the prefetch, a neighbour streaming through 24 MiB on the other core made 2048³ on one thread
-    /// 8–11 % slower, against 0–2 % for OpenBLAS; with it, 1 % (session 9). Only the one-thread panel path asks for it:
-    /// on two threads, where no such neighbour could be measured, it was 0.3 % slower.
+    /// 8–13 % slower, against 0–2 % for OpenBLAS; with it, 0.3–1.5 % (session 9: 1.084× PyTorch's time with that
+    /// neighbour before, 0.985× and 0.995× after). Only the one-thread panel path asks for it: on two threads, where no
+    /// such neighbour could be measured, it was 0.3 % slower.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyBlock<TKernel>(in GemmProblem problem, int ic, int mc, in GemmPanelColumns columns, int first, int width,
