@@ -1,8 +1,9 @@
 /* A stand-in for a busy neighbour on a shared host: streams through a buffer of MIB mebibytes, reading one value per
  * 64-byte cache line, forever, so that it keeps evicting other programs' data from the shared L3.
  *
- * Session 9 found that NeuralCore's 2048³ GEMM on one thread slows by 8–11 % while this runs on the other core with
- * 24 MiB, and PyTorch's (OpenBLAS) by 0–2 %: the same pattern as the host's own busy phases, but on demand.
+ * With 24 MiB on the other core, NeuralCore's 2048³ GEMM on one thread ran 8–13 % slower and PyTorch's (OpenBLAS)
+ * 0–2 %: the same pattern as the host's own busy phases, but on demand. Session 9's next-B-sliver prefetch brought
+ * NeuralCore's loss down to about 1 %.
  *
  *   gcc -O2 -o /tmp/thrash Benchmarks/peers/thrash.c
  *   taskset -c 1 /tmp/thrash 24 &      # then measure pinned to CPU 0 (taskset -c 0 ...), and kill it afterwards
