@@ -81,8 +81,9 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
         Tile<GemmYes, GemmNo, GemmYes>(kc, ref a, ref b, prefetchStepBytes, ref prefetch, ref c, ldc, store, column);
 
     /// <summary>
-    /// The one body behind <see cref="Run"/>, <see cref="RunShort"/> and <see cref="RunCopyingB"/>: the JIT compiles it
-    /// once per pair of type arguments with the untaken branches (and the unused accumulators) removed. Compiled fully
+    /// The one body behind <see cref="Run"/>, <see cref="RunShort"/>, <see cref="RunCopyingB"/> and
+    /// <see cref="RunPrefetching"/>: the JIT compiles it once per set of type arguments with the untaken branches (and
+    /// the unused accumulators) removed. Compiled fully
     /// optimized at once, never through the tiers: a tier-0 or profile-guided body compiled from another form's calls
     /// could be several times slower (this happened to <see cref="GemmPacking.Transpose8x8"/>; see there).
     /// <typeparamref name="TSixRows"/>: the full 6×16 tile, else the 4×16 one. <typeparamref name="TCopyB"/>: read the
