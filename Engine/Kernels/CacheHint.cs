@@ -23,6 +23,12 @@ namespace NeuralCore.Engine.Kernels;
 /// </remarks>
 internal static class CacheHint
 {
+    /// <summary>Bytes in a cache line on x64 (and on the ARM cores .NET runs on).</summary>
+    public const int LineBytes = 64;
+
+    /// <summary>Floats in a cache line.</summary>
+    public const int LineFloats = LineBytes / sizeof(float);
+
     /// <summary>Asks for the cache line holding <paramref name="value"/> to be brought into all levels of cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Prefetch(ref float value)

@@ -232,9 +232,6 @@ internal static class GemmDriver
         MultiplyBlock<TKernel>(problem, ic, mc, new GemmPanelColumns(jc, nc, 0), 0, nc, kc, ref packedA, ref packedB, ref scratch,
             store, prefetchNextSliver: false);
 
-    private const int CacheLineBytes = 64;
-    private const int CacheLineFloats = CacheLineBytes / sizeof(float);
-
     /// <summary>
     /// The cache lines [From, To) of the next B sliver (of <paramref name="lines"/>) that the tile
     /// <paramref name="tile"/> of <paramref name="tiles"/> prefetches: consecutive equal shares, so that the tiles of one
@@ -268,7 +265,7 @@ internal static class GemmDriver
         GemmTileStore plain = store.PlainProduct;
         int merged = columns.Lead > 0 ? columns.MergedSliver(nr) : -1;
         int sliverStride = GemmPacking.BSliverStride<TKernel>(kc);    // the next sliver starts this far on
-        int sliverLines = sliverStride / CacheLineFloats, tiles = (mc + mr - 1) / mr;
+        int sliverLines = sliverStride / CacheHint.LineFloats, tiles = (mc + mr - 1) / mr;
         for (int jr = first; jr < first + width; jr += nr)       // loop 2: one B sliver, kept in L1
         {
             ref float bSliver = ref Unsafe.Add(ref panel, GemmPacking.BSliverOffset<TKernel>(jr, kc));
@@ -285,9 +282,9 @@ internal static class GemmDriver
                 if (rows == mr && cols == nr && prefetch)
                 {
                     (int from, int to) = NextSliverShare(ir / mr, tiles, sliverLines);
-                    nint stepBytes = (nint)(to - from) * CacheLineBytes / Math.Max(1, kc / 2); // kc / 2 prefetches per tile
+                    nint stepBytes = (nint)(to - from) * CacheHint.LineBytes / Math.Max(1, kc / 2); // kc / 2 prefetches per tile
                     TKernel.RunPrefetching(kc, ref aSliver, ref bSliver, ref cTile, ldc, store, j,
-                        ref Unsafe.Add(ref bSliver, sliverStride + (from * CacheLineFloats)), stepBytes);
+                        ref Unsafe.Add(ref bSliver, sliverStride + (from * CacheHint.LineFloats)), stepBytes);
                 }
                 else if (rows == mr && cols == nr)
                 {

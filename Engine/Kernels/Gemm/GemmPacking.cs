@@ -44,7 +44,7 @@ internal static class GemmPacking
     /// B (two 512×1024 panels) took 0.43 ms without the line and 0.23 ms with it, as fast as copying it (0.22 ms).
     /// </summary>
     public static int BSliverStride<TKernel>(int kc)
-        where TKernel : struct, IGemmMicroKernel => (kc * TKernel.Nr) + CacheLineFloats;
+        where TKernel : struct, IGemmMicroKernel => (kc * TKernel.Nr) + CacheHint.LineFloats;
 
     /// <summary>Floats a packed B panel of <paramref name="nc"/> columns and depth <paramref name="kc"/> takes.</summary>
     public static int BPanelLength<TKernel>(int kc, int nc)
@@ -54,8 +54,6 @@ internal static class GemmPacking
     /// (a multiple of NR counted from the panel's first column) starts.</summary>
     public static nint BSliverOffset<TKernel>(int column, int kc)
         where TKernel : struct, IGemmMicroKernel => (nint)(column / TKernel.Nr) * BSliverStride<TKernel>(kc);
-
-    private const int CacheLineFloats = 16;
 
     // Rows of B prefetched ahead when packing short rows (2 and 4 measured alike, 8 slower), and what is short.
     private const int PrefetchRowsOfB = 4;

@@ -26,8 +26,6 @@ namespace NeuralCore.Engine.Kernels;
 /// </remarks>
 internal readonly struct GemmPanelColumns
 {
-    private const int CacheLineFloats = 16;
-
     /// <summary>
     /// The narrowest panel that rotates: at 1024 columns the merged sliver, whose tiles go through scratch and are
     /// stored in two pieces, is 1/64 of the tiles. Rotating every panel made 256³ 4 % slower on one thread and 15 % on
@@ -70,12 +68,12 @@ internal readonly struct GemmPanelColumns
     /// </summary>
     public static unsafe int Misalignment(in GemmProblem problem)
     {
-        if (problem.Ldc % CacheLineFloats != 0 || problem.C.Length == 0)
+        if (problem.Ldc % CacheHint.LineFloats != 0 || problem.C.Length == 0)
         {
             return -1;
         }
         nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(problem.C));
-        return (int)(((address / sizeof(float)) + (nuint)problem.COffset) % CacheLineFloats);
+        return (int)(((address / sizeof(float)) + (nuint)problem.COffset) % CacheHint.LineFloats);
     }
 
     /// <summary>
@@ -91,7 +89,7 @@ internal readonly struct GemmPanelColumns
         {
             return new GemmPanelColumns(start, width, 0);
         }
-        int granule = Math.Min(nr, CacheLineFloats); // a tile starting on a multiple of this never straddles a line needlessly
+        int granule = Math.Min(nr, CacheHint.LineFloats); // a tile starting on a multiple of this never straddles a line needlessly
         int lead = (granule - ((misalignment + start) % granule)) % granule;
         int tail = (width - lead) % nr;
         return new GemmPanelColumns(start, width, lead > 0 && tail + lead <= nr ? lead : 0);

@@ -15,7 +15,7 @@ namespace NeuralCore.Engine.Kernels;
 /// </remarks>
 internal sealed class GemmWorkspace
 {
-    private const int Alignment = 64;
+    private const int Alignment = CacheHint.LineBytes;
 
     [ThreadStatic]
     private static GemmWorkspace? s_current;
